@@ -1,0 +1,28 @@
+{
+    "name": "Call Tracking",
+    "version": "18.0.1.0.0",
+    "summary": "Static and dynamic call tracking: substitute numbers per channel "
+    "or visitor, provider webhooks, attributed call leads, marketing reports",
+    "category": "Sales/CRM",
+    "author": "call_tracking developers",
+    "website": "https://github.com/call-tracking/call_tracking",
+    "license": "LGPL-3",
+    "depends": ["crm", "website_crm", "utm", "phone_validation", "mail"],
+    "external_dependencies": {"python": ["phonenumbers", "requests"]},
+    "data": [
+        "security/call_tracking_groups.xml",
+        "security/ir.model.access.csv",
+        "security/call_tracking_security.xml",
+        "views/call_tracking_channel_views.xml",
+        "views/call_tracking_number_views.xml",
+        "views/call_tracking_pool_views.xml",
+        "views/call_tracking_session_views.xml",
+        "views/call_tracking_provider_views.xml",
+        "views/call_tracking_call_views.xml",
+        "views/call_tracking_menus.xml",
+    ],
+    "demo": [],
+    "assets": {},
+    "application": True,
+    "installable": True,
+}
