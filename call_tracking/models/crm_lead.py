@@ -14,3 +14,30 @@ class CrmLead(models.Model):
         index="btree_not_null",
         tracking=True,
     )
+    call_quality_reason_id = fields.Many2one(
+        "call.tracking.quality.reason",
+        string="Quality Reason",
+        index="btree_not_null",
+        tracking=True,
+        domain="[('quality', 'in', [call_quality, False]), "
+        "('company_id', 'in', [company_id, False])]",
+        help="Why the call-lead was judged targeted or untargeted.",
+    )
+
+    def action_call_targeted(self):
+        self.ensure_one()
+        self._set_call_quality("targeted")
+        return True
+
+    def action_call_untargeted(self):
+        self.ensure_one()
+        self._set_call_quality("untargeted")
+        return True
+
+    def _set_call_quality(self, quality):
+        """Judge the call-leads; a reason meant for the other quality is
+        dropped. The calls follow through their stored related quality."""
+        self.write({"call_quality": quality})
+        self.filtered(
+            lambda lead: lead.call_quality_reason_id.quality not in (False, quality)
+        ).call_quality_reason_id = False

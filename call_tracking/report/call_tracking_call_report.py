@@ -1,0 +1,189 @@
+from odoo import fields, models, tools
+from odoo.tools import SQL
+
+from ..models.call_tracking_call import ATTRIBUTION_METHODS, CALL_STATUS
+
+HOURS = [(f"{hour:02d}", f"{hour:02d}:00") for hour in range(24)]
+WEEKDAYS = [
+    ("1", "Monday"),
+    ("2", "Tuesday"),
+    ("3", "Wednesday"),
+    ("4", "Thursday"),
+    ("5", "Friday"),
+    ("6", "Saturday"),
+    ("7", "Sunday"),
+]
+# Statuses counted as a call the company did not pick up.
+MISSED_STATUSES = ("missed", "busy", "voicemail", "failed")
+
+
+class CallTrackingCallReport(models.Model):
+    """One row per tracked call, with its marketing context and the outcome of
+    its lead, for the marketing and call-centre pivots.
+
+    Lead measures (leads, won leads, won revenue, won share) are carried by the
+    lead's *first* call only, so that summing them over any grouping counts
+    each lead once: a lead's revenue is attributed to the channel, campaign
+    and date of the call that created it (first touch). Shares are 0/100
+    columns averaged by the pivot; they are NULL on the rows they do not
+    apply to (unqualified calls, calls still in progress, later calls of a
+    lead), which ``AVG`` skips, so every cell is the exact share of its
+    group.
+    """
+
+    _name = "call.tracking.call.report"
+    _description = "Call Tracking Analysis"
+    _auto = False
+    _rec_name = "start_at"
+    _order = "start_at desc, id desc"
+
+    call_id = fields.Many2one("call.tracking.call", string="Call", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    currency_id = fields.Many2one("res.currency", readonly=True)
+    start_at = fields.Datetime(string="Date", readonly=True)
+    hour = fields.Selection(
+        HOURS, readonly=True, help="Hour of the call in the company's time zone."
+    )
+    weekday = fields.Selection(
+        WEEKDAYS, readonly=True, help="Day of the week in the company's time zone."
+    )
+    channel_id = fields.Many2one("call.tracking.channel", string="Channel", readonly=True)
+    source_id = fields.Many2one("utm.source", string="Source", readonly=True)
+    medium_id = fields.Many2one("utm.medium", string="Medium", readonly=True)
+    campaign_id = fields.Many2one("utm.campaign", string="Campaign", readonly=True)
+    utm_term = fields.Char(string="Keyword", readonly=True)
+    landing_url = fields.Char(string="Landing Page", readonly=True)
+    user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
+    team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
+    provider_id = fields.Many2one("call.tracking.provider", string="Provider", readonly=True)
+    status = fields.Selection(CALL_STATUS, readonly=True)
+    attribution_method = fields.Selection(ATTRIBUTION_METHODS, readonly=True)
+    quality = fields.Selection(
+        [("targeted", "Targeted"), ("untargeted", "Untargeted")], readonly=True
+    )
+    quality_reason_id = fields.Many2one(
+        "call.tracking.quality.reason", string="Quality Reason", readonly=True
+    )
+    lead_id = fields.Many2one("crm.lead", string="Lead", readonly=True)
+    caller_number = fields.Char(string="Caller", readonly=True)
+    # measures
+    call_count = fields.Integer(string="Calls", readonly=True, aggregator="sum")
+    caller_key = fields.Integer(
+        string="Unique Callers",
+        readonly=True,
+        aggregator="count_distinct",
+        help="Distinct caller numbers.",
+    )
+    answered_count = fields.Integer(string="Answered", readonly=True, aggregator="sum")
+    missed_count = fields.Integer(
+        string="Missed",
+        readonly=True,
+        aggregator="sum",
+        help="Missed, busy, voicemail or failed calls.",
+    )
+    missed_rate = fields.Float(
+        string="Missed (%)",
+        readonly=True,
+        aggregator="avg",
+        help="Missed calls among finished calls.",
+    )
+    targeted_count = fields.Integer(string="Targeted", readonly=True, aggregator="sum")
+    untargeted_count = fields.Integer(string="Untargeted", readonly=True, aggregator="sum")
+    targeted_rate = fields.Float(
+        string="Targeted (%)",
+        readonly=True,
+        aggregator="avg",
+        help="Targeted calls among the qualified (targeted or untargeted) calls.",
+    )
+    lead_count = fields.Integer(string="Leads", readonly=True, aggregator="sum")
+    won_count = fields.Integer(string="Won Leads", readonly=True, aggregator="sum")
+    won_revenue = fields.Monetary(
+        string="Won Revenue",
+        readonly=True,
+        aggregator="sum",
+        currency_field="currency_id",
+        help="Expected revenue of the won leads, counted once per lead.",
+    )
+    won_rate = fields.Float(
+        string="Won (%)", readonly=True, aggregator="avg", help="Won leads among the leads."
+    )
+    talk_duration = fields.Integer(string="Talk Time (s)", readonly=True, aggregator="sum")
+    avg_talk_time = fields.Float(
+        string="Average Talk Time (s)",
+        readonly=True,
+        aggregator="avg",
+        help="Average talk time of the answered calls.",
+    )
+
+    def _query(self):
+        """The view's SELECT, reused by the cost report."""
+        return SQL(
+            """
+            SELECT
+                c.id AS id,
+                c.id AS call_id,
+                c.company_id AS company_id,
+                company.currency_id AS currency_id,
+                c.start_at AS start_at,
+                to_char(x.local_start, 'HH24') AS hour,
+                extract(isodow FROM x.local_start)::varchar AS weekday,
+                c.channel_id AS channel_id,
+                c.source_id AS source_id,
+                c.medium_id AS medium_id,
+                c.campaign_id AS campaign_id,
+                c.utm_term AS utm_term,
+                c.landing_url AS landing_url,
+                c.user_id AS user_id,
+                c.team_id AS team_id,
+                c.provider_id AS provider_id,
+                c.status AS status,
+                c.attribution_method AS attribution_method,
+                c.quality AS quality,
+                lead.call_quality_reason_id AS quality_reason_id,
+                c.lead_id AS lead_id,
+                c.caller_number AS caller_number,
+                1 AS call_count,
+                hashtextextended(c.caller_number, 0) AS caller_key,
+                (c.status = 'answered')::int AS answered_count,
+                (c.status IN %(missed)s)::int AS missed_count,
+                CASE WHEN c.status IN %(missed)s THEN 100.0
+                     WHEN c.status = 'answered' THEN 0.0 END AS missed_rate,
+                (c.quality = 'targeted')::int AS targeted_count,
+                (c.quality = 'untargeted')::int AS untargeted_count,
+                CASE c.quality WHEN 'targeted' THEN 100.0
+                     WHEN 'untargeted' THEN 0.0 END AS targeted_rate,
+                x.first_of_lead::int AS lead_count,
+                (x.first_of_lead AND x.lead_won)::int AS won_count,
+                CASE WHEN x.first_of_lead AND x.lead_won
+                     THEN lead.expected_revenue ELSE 0.0 END AS won_revenue,
+                CASE WHEN x.first_of_lead
+                     THEN CASE WHEN x.lead_won THEN 100.0 ELSE 0.0 END END AS won_rate,
+                c.talk_duration AS talk_duration,
+                CASE WHEN c.status = 'answered' THEN c.talk_duration END AS avg_talk_time
+              FROM call_tracking_call c
+              JOIN res_company company ON company.id = c.company_id
+              JOIN res_partner company_partner ON company_partner.id = company.partner_id
+         LEFT JOIN crm_lead lead ON lead.id = c.lead_id
+         LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
+         LEFT JOIN (
+                SELECT min(id) AS call_id
+                  FROM call_tracking_call
+                 WHERE lead_id IS NOT NULL
+              GROUP BY lead_id
+            ) first_call ON first_call.call_id = c.id
+        CROSS JOIN LATERAL (
+                SELECT timezone(
+                           COALESCE(company_partner.tz, 'UTC'), timezone('UTC', c.start_at)
+                       ) AS local_start,
+                       first_call.call_id IS NOT NULL AS first_of_lead,
+                       COALESCE(lead.active AND stage.is_won, FALSE) AS lead_won
+            ) x
+            """,
+            missed=MISSED_STATUSES,
+        )
+
+    def init(self):
+        tools.drop_view_if_exists(self.env.cr, self._table)
+        self.env.cr.execute(
+            SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table), self._query())
+        )

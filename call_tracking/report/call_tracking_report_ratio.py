@@ -1,0 +1,53 @@
+from odoo import api, models
+
+
+class CallTrackingReportRatioMixin(models.AbstractModel):
+    """Ratio measures of report models, computed from sums in ``read_group``.
+
+    A ratio such as cost per call must be ``sum(cost) / sum(calls)`` in every
+    cell of a pivot, never the average of per-row ratios. The model declares
+    its ratios in ``_report_ratios``; the ratio columns of the SQL view only
+    hold the per-row value (shown in the list view), and ``read_group`` —
+    which the pivot, the graph and grouped lists all call — replaces the
+    aggregated value with the ratio of the aggregated sums.
+    """
+
+    _name = "call.tracking.report.ratio.mixin"
+    _description = "Call Tracking Report Ratios"
+
+    # {ratio field: (numerator field, denominator field, factor)}
+    _report_ratios = {}
+
+    @api.model
+    def read_group(self, domain, fields, groupby, offset=0, limit=None, orderby=False, lazy=True):
+        ratios = []
+        kept = []
+        for spec in fields:
+            fname = spec.split(":")[0].strip()
+            if fname in self._report_ratios:
+                ratios.append(fname)
+            else:
+                kept.append(spec)
+        if not ratios:
+            return super().read_group(
+                domain, fields, groupby, offset=offset, limit=limit, orderby=orderby, lazy=lazy
+            )
+        sums = []
+        for fname in ratios:
+            numerator, denominator, _factor = self._report_ratios[fname]
+            for operand in (numerator, denominator):
+                if operand not in sums:
+                    sums.append(operand)
+        specs = kept + [f"__ratio_{operand}:sum({operand})" for operand in sums]
+        groups = super().read_group(
+            domain, specs, groupby, offset=offset, limit=limit, orderby=orderby, lazy=lazy
+        )
+        for group in groups:
+            for fname in ratios:
+                numerator, denominator, factor = self._report_ratios[fname]
+                den = group.get(f"__ratio_{denominator}") or 0.0
+                num = group.get(f"__ratio_{numerator}") or 0.0
+                group[fname] = num * factor / den if den else False
+            for operand in sums:
+                group.pop(f"__ratio_{operand}", None)
+        return groups
