@@ -19,6 +19,8 @@
         "views/call_tracking_session_views.xml",
         "views/call_tracking_provider_views.xml",
         "views/call_tracking_call_views.xml",
+        "views/call_tracking_webhook_event_views.xml",
+        "views/crm_lead_views.xml",
         "views/call_tracking_menus.xml",
         "views/call_tracking_quality_reason_views.xml",
         "views/call_tracking_cost_views.xml",

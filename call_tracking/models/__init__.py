@@ -1,4 +1,7 @@
 from . import call_tracking_provider
+from . import call_tracking_provider_generic
+from . import call_tracking_webhook_event
+from . import res_company
 from . import call_tracking_pool
 from . import call_tracking_pool_stat
 from . import call_tracking_number

@@ -1,4 +1,15 @@
-from odoo import fields, models
+import logging
+import re
+from datetime import timedelta
+
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from odoo.addons.phone_validation.tools import phone_validation
+
+_logger = logging.getLogger(__name__)
 
 CALL_STATUS = [
     ("in_progress", "In Progress"),
@@ -8,6 +19,8 @@ CALL_STATUS = [
     ("failed", "Failed"),
     ("voicemail", "Voicemail"),
 ]
+FINAL_STATUSES = {"answered", "missed", "busy", "failed", "voicemail"}
+CALL_BACK_STATUSES = {"missed", "busy", "failed"}
 ATTRIBUTION_METHODS = [
     ("session", "Dynamic: live session"),
     ("session_expired", "Dynamic: last session (lease lapsed)"),
@@ -15,6 +28,12 @@ ATTRIBUTION_METHODS = [
     ("default", "Default number"),
     ("unknown", "Unknown number"),
 ]
+EVENT_TYPES = ("call_start", "call_update", "call_end")
+UTM_FIELDS = (
+    ("source_id", "utm.source", "utm_source"),
+    ("medium_id", "utm.medium", "utm_medium"),
+    ("campaign_id", "utm.campaign", "utm_campaign"),
+)
 
 
 class CallTrackingCall(models.Model):
@@ -58,16 +77,30 @@ class CallTrackingCall(models.Model):
     campaign_id = fields.Many2one("utm.campaign", index="btree_not_null", readonly=True)
     utm_term = fields.Char(string="Keyword", readonly=True)
     landing_url = fields.Char(string="Landing Page", readonly=True)
+    visitor_id = fields.Many2one(
+        "website.visitor",
+        string="Website Visitor",
+        related="session_id.visitor_id",
+        readonly=True,
+    )
     is_repeat = fields.Boolean(
         string="Repeat Call", readonly=True, help="The caller had called within the repeat window."
     )
-    is_first_call = fields.Boolean(string="Unique Call", readonly=True)
+    is_first_call = fields.Boolean(
+        string="Unique Call", readonly=True, help="The first call ever received from this caller."
+    )
     # CRM
     lead_id = fields.Many2one("crm.lead", index="btree_not_null", ondelete="set null")
     user_id = fields.Many2one("res.users", string="Salesperson", index="btree_not_null")
     team_id = fields.Many2one("crm.team", string="Sales Team", index="btree_not_null")
     quality = fields.Selection(
         related="lead_id.call_quality", store=True, string="Quality", readonly=True
+    )
+    webhook_event_ids = fields.One2many(
+        "call.tracking.webhook.event",
+        "call_id",
+        string="Webhook Events",
+        groups="call_tracking.call_tracking_group_manager",
     )
 
     _sql_constraints = [
@@ -77,3 +110,437 @@ class CallTrackingCall(models.Model):
             "A provider call is recorded only once.",
         ),
     ]
+
+    @api.depends("caller_number", "start_at")
+    def _compute_display_name(self):
+        for call in self:
+            caller = call.caller_number or self.env._("Unknown caller")
+            call.display_name = (
+                f"{caller} ({fields.Datetime.to_string(call.start_at)})"
+                if call.start_at
+                else caller
+            )
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    def action_open_lead(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "crm.lead",
+            "res_id": self.lead_id.id,
+            "view_mode": "form",
+        }
+
+    # ------------------------------------------------------------------
+    # Webhook processing
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _process_webhook_events(self, provider, events):
+        """Apply normalised provider events; return the calls touched.
+
+        An event is a dict with ``event`` (``call_start``, ``call_update`` or
+        ``call_end``), ``call_id`` (the provider's id, required), and
+        optionally ``from``, ``to`` (numbers as sent), ``start``, ``answer``,
+        ``end`` (naive UTC datetimes), ``duration``, ``talk_duration``
+        (seconds), ``status`` (a key of ``CALL_STATUS``), ``recording_url``.
+
+        Each call row is inserted or locked first (``INSERT ... ON CONFLICT``
+        takes the row lock), so two workers receiving the same call serialise
+        on it and only one of them creates the lead.
+        """
+        calls = self.browse()
+        for event in events:
+            call = self._upsert_and_lock(provider, event["call_id"])
+            call._apply_webhook_event(event)
+            calls |= call
+        return calls
+
+    @api.model
+    def _upsert_and_lock(self, provider, provider_call_id):
+        """Insert the call row if missing and lock it ``FOR UPDATE``.
+
+        ``ON CONFLICT DO UPDATE`` locks the existing row; under Odoo's
+        REPEATABLE READ a row committed by a concurrent transaction after our
+        snapshot raises a serialization failure instead, which makes Odoo
+        retry the whole request with a fresh snapshot.
+        """
+        self.flush_model()
+        now = fields.Datetime.now()
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO call_tracking_call
+                    (provider_id, provider_call_id, company_id, status,
+                     create_uid, write_uid, create_date, write_date)
+                VALUES (%(provider)s, %(call_id)s, %(company)s, 'in_progress',
+                        %(uid)s, %(uid)s, %(now)s, %(now)s)
+                ON CONFLICT (provider_id, provider_call_id)
+                DO UPDATE SET write_date = EXCLUDED.write_date
+                RETURNING id
+                """,
+                provider=provider.id,
+                call_id=provider_call_id,
+                company=provider.company_id.id,
+                uid=self.env.uid,
+                now=now,
+            )
+        )
+        call = self.browse(self.env.cr.fetchone()[0])
+        call.invalidate_recordset()
+        return call
+
+    def _apply_webhook_event(self, event):
+        """Merge one event into the locked call: an end never gets
+        downgraded by a late start, and the same event twice changes
+        nothing."""
+        self.ensure_one()
+        was_final = self.status in FINAL_STATUSES
+        is_end = event.get("event") == "call_end" or event.get("status") in FINAL_STATUSES
+        vals = self._get_event_values(event, is_end)
+        if vals:
+            self.write(vals)
+        if not self.attribution_method and (self.called_number or is_end):
+            self.write(self._get_attribution_values())
+        if not self.lead_id:
+            self._link_lead()
+        if is_end and not was_final and self.lead_id:
+            self._post_call_message()
+            if self.status in CALL_BACK_STATUSES:
+                self._schedule_call_back()
+
+    def _get_event_values(self, event, is_end):
+        """The values an event writes: identification fields only fill
+        blanks; an end's data (end, durations, status, recording) wins."""
+        company = self.company_id
+        vals = {}
+        for fname, key in (("caller_number", "from"), ("called_number", "to")):
+            number = self._normalize_phone(event.get(key), company)
+            if number and not self[fname]:
+                vals[fname] = number
+        for fname, key in (("start_at", "start"), ("answer_at", "answer")):
+            if event.get(key) and not self[fname]:
+                vals[fname] = event[key]
+        if is_end:
+            for fname, key in (
+                ("end_at", "end"),
+                ("duration", "duration"),
+                ("talk_duration", "talk_duration"),
+                ("recording_url", "recording_url"),
+            ):
+                if event.get(key) not in (None, ""):
+                    vals[fname] = event[key]
+            vals["status"] = self._get_end_status(event, vals)
+        elif event.get("recording_url") and not self.recording_url:
+            vals["recording_url"] = event["recording_url"]
+        start = vals.get("start_at") or self.start_at
+        end = vals.get("end_at") or self.end_at
+        duration = vals.get("duration", self.duration)
+        if start and not end and is_end and duration:
+            vals["end_at"] = start + timedelta(seconds=duration)
+        if not start and end and duration is not None:
+            vals["start_at"] = end - timedelta(seconds=duration or 0)
+        return vals
+
+    def _get_end_status(self, event, vals):
+        status = event.get("status")
+        if status in FINAL_STATUSES:
+            return status
+        talk = vals.get("talk_duration", self.talk_duration)
+        return "answered" if talk or vals.get("answer_at", self.answer_at) else "missed"
+
+    @api.model
+    def _normalize_phone(self, number, company):
+        """E.164 through phone_validation; unparsable input is kept as sent
+        (stripped) so that an odd caller id is still logged."""
+        if number in (None, False) or not isinstance(number, (str, int)):
+            return False
+        number = str(number).strip()[:64]
+        if not number:
+            return False
+        if not re.search(r"\d", number):
+            return number
+        country = company.country_id
+        formatted = phone_validation.phone_format(
+            number,
+            country.code or None,
+            country.phone_code or None,
+            force_format="E164",
+            raise_exception=False,
+        )
+        if formatted and formatted.startswith("+"):
+            return formatted
+        digits = re.sub(r"\D", "", number)
+        if number.startswith(("+", "00")) or len(digits) > 10:
+            plus = phone_validation.phone_format(
+                "+" + digits.removeprefix("00") if number.startswith("00") else "+" + digits,
+                None,
+                None,
+                force_format="E164",
+                raise_exception=False,
+            )
+            if plus and plus.startswith("+"):
+                return plus
+        return number
+
+    # ------------------------------------------------------------------
+    # Attribution (DESIGN.md flow 3)
+    # ------------------------------------------------------------------
+
+    def _get_attribution_values(self):
+        """Match the called number to a session or a channel."""
+        self.ensure_one()
+        call_time = self.start_at or fields.Datetime.now()
+        number = (
+            self.env["call.tracking.number"]
+            .with_context(active_test=False)
+            .search(
+                [("number", "=", self.called_number), ("company_id", "=", self.company_id.id)],
+                limit=1,
+            )
+            if self.called_number
+            else self.env["call.tracking.number"]
+        )
+        vals = {
+            "number_id": number.id,
+            "attribution_method": "unknown",
+            "attribution_confidence": "none",
+        }
+        session = self.env["call.tracking.session"]
+        channel = self.env["call.tracking.channel"]
+        if number.pool_id:
+            session = session.search(
+                [("number_id", "=", number.id), ("assigned_at", "<=", call_time)],
+                order="assigned_at desc, id desc",
+                limit=1,
+            )
+            if session:
+                live = not session.expires_at or session.expires_at >= call_time
+                vals["attribution_method"] = "session" if live else "session_expired"
+                vals["attribution_confidence"] = "high" if live else "low"
+                channel = session.channel_id
+        elif number and number.channel_ids:
+            channel = number.channel_ids.sorted("sequence")[:1]
+            vals["attribution_method"] = "static"
+            vals["attribution_confidence"] = "high"
+        elif number or self._is_default_number():
+            vals["attribution_method"] = "default"
+        vals["session_id"] = session.id
+        vals["channel_id"] = channel.id
+        vals.update(self._get_utm_values(session, channel))
+        return vals
+
+    def _is_default_number(self):
+        """The called number is a fallback number: of a pool or the company."""
+        self.ensure_one()
+        if not self.called_number:
+            return False
+        if (
+            self.env["call.tracking.pool"]
+            .with_context(active_test=False)
+            .search_count(
+                [
+                    ("company_id", "=", self.company_id.id),
+                    ("default_number", "=", self.called_number),
+                ],
+                limit=1,
+            )
+        ):
+            return True
+        company_number = self.company_id._fields.get("call_tracking_default_number")
+        return bool(company_number) and (
+            self.company_id.call_tracking_default_number == self.called_number
+        )
+
+    def _get_utm_values(self, session, channel):
+        """UTM records of the visit (its raw utm_* values, found or created)
+        or else of the channel; keyword and landing page of the visit."""
+        vals = {}
+        utm_mixin = self.env["utm.mixin"]
+        for fname, model, session_field in UTM_FIELDS:
+            raw = (session[session_field] or "").strip()[:256] if session else ""
+            record = utm_mixin._find_or_create_record(model, raw) if raw else channel[fname]
+            vals[fname] = record.id
+        vals["utm_term"] = session.utm_term if session else False
+        vals["landing_url"] = session.landing_url if session else False
+        return vals
+
+    # ------------------------------------------------------------------
+    # Leads
+    # ------------------------------------------------------------------
+
+    def _link_lead(self):
+        """Attach the call to the caller's open lead (repeat caller within
+        the company's window) or create a lead. Runs under the call's row
+        lock, so the same call never gets two leads."""
+        self.ensure_one()
+        vals = {"is_first_call": True, "is_repeat": False}
+        lead = self.env["crm.lead"]
+        if self.caller_number and self.caller_number.startswith("+"):
+            domain = [
+                ("id", "!=", self.id),
+                ("company_id", "=", self.company_id.id),
+                ("caller_number", "=", self.caller_number),
+            ]
+            if self.start_at:
+                domain.append(("start_at", "<=", self.start_at))
+            previous = self.search(domain, order="start_at desc, id desc")
+            vals["is_first_call"] = not previous
+            days = self.company_id.call_tracking_repeat_days
+            since = (self.start_at or fields.Datetime.now()) - timedelta(days=days)
+            recent = previous.filtered(lambda c: c.start_at and c.start_at >= since)
+            vals["is_repeat"] = bool(recent) and days > 0
+            if vals["is_repeat"]:
+                lead = recent.lead_id.filtered(
+                    lambda lead: lead.active and not lead.stage_id.is_won
+                )[:1]
+        if lead:
+            if self.session_id.visitor_id:
+                lead.visitor_ids = [fields.Command.link(self.session_id.visitor_id.id)]
+        else:
+            lead = self.env["crm.lead"].create(self._prepare_lead_values())
+        vals.update(lead_id=lead.id, user_id=lead.user_id.id, team_id=lead.team_id.id)
+        self.write(vals)
+
+    def _prepare_lead_values(self):
+        """Values of the lead created for this call (hook)."""
+        self.ensure_one()
+        provider = self.provider_id
+        channel = self.channel_id
+        caller = self.caller_number or self.env._("unknown caller")
+        partner = self._find_partner()
+        team = provider.team_id
+        values = {
+            "name": self.env._(
+                "Call from %(caller)s via %(channel)s",
+                caller=caller,
+                channel=channel.name or self.env._("no channel"),
+            ),
+            "type": "lead" if team.use_leads else "opportunity",
+            "company_id": self.company_id.id,
+            "partner_id": partner.id,
+            "phone": self.caller_number if self.caller_number != caller else False,
+            "user_id": provider.user_id.id,
+            "tracking_channel_id": channel.id,
+            "source_id": self.source_id.id,
+            "medium_id": self.medium_id.id,
+            "campaign_id": self.campaign_id.id,
+            "description": self._get_lead_description(),
+        }
+        if team:
+            values["team_id"] = team.id
+        if self.session_id.visitor_id:
+            values["visitor_ids"] = [fields.Command.link(self.session_id.visitor_id.id)]
+        return values
+
+    def _get_lead_description(self):
+        self.ensure_one()
+        lines = [
+            Markup("<li>%s %s</li>") % (self.env._("Called number:"), self.called_number or "-"),
+            Markup("<li>%s %s</li>")
+            % (
+                self.env._("Attribution:"),
+                dict(self._fields["attribution_method"]._description_selection(self.env)).get(
+                    self.attribution_method, "-"
+                ),
+            ),
+        ]
+        if self.landing_url:
+            lines.append(Markup("<li>%s %s</li>") % (self.env._("Landing page:"), self.landing_url))
+        if self.utm_term:
+            lines.append(Markup("<li>%s %s</li>") % (self.env._("Keyword:"), self.utm_term))
+        return Markup("<p>%s</p><ul>%s</ul>") % (
+            self.env._("Lead created from a tracked phone call."),
+            Markup("").join(lines),
+        )
+
+    def _find_partner(self):
+        """The contact whose phone or mobile is the caller's number."""
+        self.ensure_one()
+        Partner = self.env["res.partner"]
+        number = self.caller_number
+        if not number or not number.startswith("+"):
+            return Partner
+        company_domain = [("company_id", "in", [False, self.company_id.id])]
+        if "phone_sanitized" in Partner._fields:
+            partner = Partner.search([("phone_sanitized", "=", number), *company_domain], limit=1)
+            if partner:
+                return partner
+        digits = number[1:]
+        tail = "%" + digits[-8:]
+        self.env["res.partner"].flush_model(["phone", "mobile", "company_id", "active"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT id FROM res_partner
+                 WHERE active
+                   AND (company_id IS NULL OR company_id = %(company)s)
+                   AND (regexp_replace(phone, '[^0-9]', '', 'g') LIKE %(tail)s
+                        OR regexp_replace(mobile, '[^0-9]', '', 'g') LIKE %(tail)s)
+                 ORDER BY is_company, id
+                 LIMIT 20
+                """,
+                company=self.company_id.id,
+                tail=tail,
+            )
+        )
+        candidates = Partner.browse([row[0] for row in self.env.cr.fetchall()])
+        for partner in candidates:
+            for fname in ("phone", "mobile"):
+                if partner[fname] and self._normalize_phone(partner[fname], self.company_id) == (
+                    number
+                ):
+                    return partner
+        return Partner
+
+    def _post_call_message(self):
+        """Log the call on its lead: status, duration and recording link."""
+        self.ensure_one()
+        status = dict(self._fields["status"]._description_selection(self.env)).get(self.status, "")
+        minutes, seconds = divmod(self.duration or 0, 60)
+        body = Markup("<p>%s</p><ul><li>%s %s</li><li>%s %s</li><li>%s %s</li>") % (
+            self.env._("Phone call from %s", self.caller_number or self.env._("unknown caller")),
+            self.env._("Status:"),
+            status,
+            self.env._("Duration:"),
+            f"{minutes}:{seconds:02d}",
+            self.env._("Channel:"),
+            self.channel_id.name or "-",
+        )
+        if self.recording_url and self.recording_url.startswith(("https://", "http://")):
+            body += Markup(
+                '<li>%s <a href="%s" target="_blank" rel="noopener noreferrer">%s</a></li>'
+            ) % (
+                self.env._("Recording:"),
+                self.recording_url,
+                self.env._("listen"),
+            )
+        body += Markup("</ul>")
+        self.lead_id.message_post(
+            body=body,
+            author_id=self.env.ref("base.partner_root").id,
+            message_type="notification",
+            subtype_xmlid="mail.mt_note",
+        )
+
+    def _schedule_call_back(self):
+        """A missed, busy or failed call: ask the salesperson to call back."""
+        self.ensure_one()
+        lead = self.lead_id
+        user = lead.user_id or self.provider_id.user_id or lead.team_id.user_id
+        if not user:
+            _logger.info("Missed call %s: no salesperson to call back", self.id)
+            return
+        lead.activity_schedule(
+            "mail.mail_activity_data_call",
+            user_id=user.id,
+            summary=self.env._("Call back %s", self.caller_number or self.env._("the caller")),
+            note=self.env._(
+                "Missed call (%(status)s) on %(number)s.",
+                status=self.status,
+                number=self.called_number or "-",
+            ),
+        )

@@ -1,10 +1,12 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.tools import SQL
 
 
 class CrmLead(models.Model):
     _inherit = "crm.lead"
 
     call_ids = fields.One2many("call.tracking.call", "lead_id", string="Calls")
+    call_count = fields.Integer(string="Calls Count", compute="_compute_call_count")
     tracking_channel_id = fields.Many2one(
         "call.tracking.channel", string="Tracking Channel", index="btree_not_null"
     )
@@ -23,6 +25,29 @@ class CrmLead(models.Model):
         "('company_id', 'in', [company_id, False])]",
         help="Why the call-lead was judged targeted or untargeted.",
     )
+
+    @api.depends("call_ids")
+    def _compute_call_count(self):
+        """One query for all leads, filtered by the call record rules."""
+        counts = {}
+        if self.ids:
+            query = self.env["call.tracking.call"]._search([("lead_id", "in", self.ids)])
+            rows = self.env.execute_query(
+                query.select(SQL("call_tracking_call.lead_id"), SQL("COUNT(*)"))
+                + SQL(" GROUP BY call_tracking_call.lead_id")
+            )
+            counts = dict(rows)
+        for lead in self:
+            lead.call_count = counts.get(lead.id, 0)
+
+    def action_view_calls(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "call_tracking.call_tracking_call_action"
+        )
+        action["domain"] = [("lead_id", "=", self.id)]
+        action["context"] = {"create": False}
+        return action
 
     def action_call_targeted(self):
         self.ensure_one()

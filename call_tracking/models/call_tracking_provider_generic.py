@@ -1,0 +1,76 @@
+"""Generic JSON webhooks (the contract of DESIGN.md, "Provider webhooks").
+
+Body::
+
+    {"event": "call_end", "call_id": "abc-123", "from": "+380501112233",
+     "to": "+380441234567", "start": "2026-11-22T10:15:00Z", "duration": 95,
+     "talk_duration": 80, "status": "answered", "recording_url": "https://..."}
+
+Signed with ``X-Call-Tracking-Signature: sha256=<hex HMAC-SHA256 of the raw
+body, keyed with the provider secret>``, compared in constant time.
+"""
+
+import hashlib
+import hmac
+import json
+
+from odoo import models
+
+from .call_tracking_call import EVENT_TYPES, FINAL_STATUSES
+from .call_tracking_provider import WebhookPayloadError, WebhookSignatureError
+from .webhook_parsing import parse_datetime, parse_int, parse_str, parse_url
+
+SIGNATURE_HEADER = "X-Call-Tracking-Signature"
+GENERIC_STATUSES = FINAL_STATUSES | {"in_progress"}
+
+
+def generic_signature(secret, body):
+    """The header value a generic sender puts on ``body`` (bytes)."""
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+class CallTrackingProvider(models.Model):
+    _inherit = "call.tracking.provider"
+
+    def _generic_verify_request(self, request_data):
+        headers = {k.lower(): v for k, v in (request_data.get("headers") or {}).items()}
+        received = headers.get(SIGNATURE_HEADER.lower()) or ""
+        expected = generic_signature(self.secret, request_data.get("body") or b"")
+        if not hmac.compare_digest(received.strip().encode(), expected.encode()):
+            raise WebhookSignatureError(
+                self.env._("Invalid or missing %s header.", SIGNATURE_HEADER)
+            )
+
+    def _generic_parse_events(self, request_data):
+        _ = self.env._
+        try:
+            payload = json.loads((request_data.get("body") or b"").decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise WebhookPayloadError(_("The body is not JSON: %s", exc)) from exc
+        if not isinstance(payload, dict):
+            raise WebhookPayloadError(_("The body must be a JSON object."))
+        event_type = payload.get("event")
+        if event_type not in EVENT_TYPES:
+            raise WebhookPayloadError(_("'event' must be one of %s.", ", ".join(EVENT_TYPES)))
+        status = payload.get("status")
+        if status is not None and status not in GENERIC_STATUSES:
+            raise WebhookPayloadError(
+                _("'status' must be one of %s.", ", ".join(sorted(GENERIC_STATUSES)))
+            )
+        call_id = parse_str(self.env, payload, "call_id", required=True)
+        return [
+            {
+                "event": event_type,
+                "call_id": call_id,
+                "from": parse_str(self.env, payload, "from"),
+                "to": parse_str(self.env, payload, "to"),
+                "start": parse_datetime(self.env, payload, "start"),
+                "answer": parse_datetime(self.env, payload, "answer"),
+                "end": parse_datetime(self.env, payload, "end"),
+                "duration": parse_int(self.env, payload, "duration"),
+                "talk_duration": parse_int(self.env, payload, "talk_duration"),
+                "status": status,
+                "recording_url": parse_url(self.env, payload, "recording_url"),
+            }
+        ]
