@@ -29,7 +29,16 @@
         "report/call_tracking_pool_report_views.xml",
     ],
     "demo": [],
-    "assets": {},
+    "assets": {
+        "web.assets_frontend": [
+            # plain script (no Odoo module): also served to external sites
+            "call_tracking/static/src/js/call_tracking_core.js",
+            "call_tracking/static/src/js/call_tracking.js",
+        ],
+        "web.assets_tests": [
+            "call_tracking/static/tests/tours/call_tracking_tour.js",
+        ],
+    },
     "application": True,
     "installable": True,
 }
