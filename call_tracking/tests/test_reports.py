@@ -178,29 +178,29 @@ class TestCallTrackingReports(TransactionCase):
         jan, feb = "January 2026", "February 2026"
         # fmt: off
         expected = {
-            (self.google.id, jan): dict(
-                call_count=3, caller_key=2, answered_count=2, missed_count=1,
-                missed_rate=100 / 3, targeted_count=2, untargeted_count=1,
-                targeted_rate=200 / 3, lead_count=2, won_count=1, won_revenue=1000.0,
-                won_rate=50.0, avg_talk_time=90.0,
-            ),
-            (self.google.id, feb): dict(
-                call_count=2, caller_key=2, answered_count=1, missed_count=1,
-                missed_rate=50.0, targeted_count=1, untargeted_count=0,
-                targeted_rate=100.0, lead_count=1, won_count=0, won_revenue=0.0,
-                won_rate=0.0, avg_talk_time=150.0,
-            ),
-            (self.board.id, jan): dict(
-                call_count=1, caller_key=1, answered_count=1, missed_count=0,
-                missed_rate=0.0, targeted_count=1, targeted_rate=100.0, lead_count=1,
-                won_count=1, won_revenue=500.0, won_rate=100.0, avg_talk_time=30.0,
-            ),
+            (self.google.id, jan): {
+                "call_count": 3, "caller_key": 2, "answered_count": 2, "missed_count": 1,
+                "missed_rate": 100 / 3, "targeted_count": 2, "untargeted_count": 1,
+                "targeted_rate": 200 / 3, "lead_count": 2, "won_count": 1, "won_revenue": 1000.0,
+                "won_rate": 50.0, "avg_talk_time": 90.0,
+            },
+            (self.google.id, feb): {
+                "call_count": 2, "caller_key": 2, "answered_count": 1, "missed_count": 1,
+                "missed_rate": 50.0, "targeted_count": 1, "untargeted_count": 0,
+                "targeted_rate": 100.0, "lead_count": 1, "won_count": 0, "won_revenue": 0.0,
+                "won_rate": 0.0, "avg_talk_time": 150.0,
+            },
+            (self.board.id, jan): {
+                "call_count": 1, "caller_key": 1, "answered_count": 1, "missed_count": 0,
+                "missed_rate": 0.0, "targeted_count": 1, "targeted_rate": 100.0, "lead_count": 1,
+                "won_count": 1, "won_revenue": 500.0, "won_rate": 100.0, "avg_talk_time": 30.0,
+            },
             # second call of L2: a targeted call, but no new lead nor revenue
-            (self.board.id, feb): dict(
-                call_count=1, caller_key=1, targeted_count=1, targeted_rate=100.0,
-                lead_count=0, won_count=0, won_revenue=0.0, won_rate=None,
-                avg_talk_time=45.0,
-            ),
+            (self.board.id, feb): {
+                "call_count": 1, "caller_key": 1, "targeted_count": 1, "targeted_rate": 100.0,
+                "lead_count": 0, "won_count": 0, "won_revenue": 0.0, "won_rate": None,
+                "avg_talk_time": 45.0,
+            },
         }
         # fmt: on
         for key, figures in expected.items():
@@ -218,36 +218,36 @@ class TestCallTrackingReports(TransactionCase):
         # caller A called in January and February: 3 distinct, not 2 + 2
         self._assert_figures(
             totals[self.google.id],
-            dict(
-                call_count=5,
-                caller_key=3,
-                targeted_rate=75.0,
-                missed_rate=40.0,
-                lead_count=3,
-                won_revenue=1000.0,
-                won_rate=100 / 3,
-                avg_talk_time=110.0,
-            ),
+            {
+                "call_count": 5,
+                "caller_key": 3,
+                "targeted_rate": 75.0,
+                "missed_rate": 40.0,
+                "lead_count": 3,
+                "won_revenue": 1000.0,
+                "won_rate": 100 / 3,
+                "avg_talk_time": 110.0,
+            },
         )
         # L2 called twice: its 500 counted once
         self._assert_figures(
             totals[self.board.id],
-            dict(call_count=2, caller_key=2, targeted_rate=100.0, won_revenue=500.0),
+            {"call_count": 2, "caller_key": 2, "targeted_rate": 100.0, "won_revenue": 500.0},
         )
         [total] = self._groups("call.tracking.call.report", CALL_MEASURES, [])
         self._assert_figures(
             total,
-            dict(
-                call_count=7,
-                caller_key=5,
-                targeted_count=5,
-                untargeted_count=1,
-                targeted_rate=500 / 6,
-                lead_count=4,
-                won_count=2,
-                won_revenue=1500.0,
-                avg_talk_time=81.0,
-            ),
+            {
+                "call_count": 7,
+                "caller_key": 5,
+                "targeted_count": 5,
+                "untargeted_count": 1,
+                "targeted_rate": 500 / 6,
+                "lead_count": 4,
+                "won_count": 2,
+                "won_revenue": 1500.0,
+                "avg_talk_time": 81.0,
+            },
         )
 
     def test_call_report_hour_weekday_and_reason(self):
@@ -279,23 +279,23 @@ class TestCallTrackingReports(TransactionCase):
         jan, feb = "January 2026", "February 2026"
         self._assert_figures(
             cells[(self.google.id, jan)],
-            dict(
-                call_count=3,
-                targeted_count=2,
-                won_revenue=1000.0,
-                cost=310.0,
-                cost_per_call=310 / 3,
-                cost_per_targeted=155.0,
-                romi=(1000 - 310) / 310 * 100,
-            ),
+            {
+                "call_count": 3,
+                "targeted_count": 2,
+                "won_revenue": 1000.0,
+                "cost": 310.0,
+                "cost_per_call": 310 / 3,
+                "cost_per_targeted": 155.0,
+                "romi": (1000 - 310) / 310 * 100,
+            },
         )
         self._assert_figures(
             cells[(self.google.id, feb)],
-            dict(cost=280.0, cost_per_call=140.0, cost_per_targeted=280.0, romi=-100.0),
+            {"cost": 280.0, "cost_per_call": 140.0, "cost_per_targeted": 280.0, "romi": -100.0},
         )
         self._assert_figures(
             cells[(self.board.id, jan)],
-            dict(cost=200.0, cost_per_targeted=200.0, won_revenue=500.0, romi=150.0),
+            {"cost": 200.0, "cost_per_targeted": 200.0, "won_revenue": 500.0, "romi": 150.0},
         )
         # no cost in February for the board: no ROMI, no cost per call
         self.assertEqual(cells[(self.board.id, feb)]["cost"], 0.0)
@@ -307,24 +307,24 @@ class TestCallTrackingReports(TransactionCase):
         }
         self._assert_figures(
             totals[self.google.id],
-            dict(
-                cost=590.0,
-                cost_per_call=118.0,
-                cost_per_targeted=590 / 3,
-                romi=(1000 - 590) / 590 * 100,
-            ),
+            {
+                "cost": 590.0,
+                "cost_per_call": 118.0,
+                "cost_per_targeted": 590 / 3,
+                "romi": (1000 - 590) / 590 * 100,
+            },
         )
         [total] = self._groups("call.tracking.cost.report", measures, [])
         self._assert_figures(
             total,
-            dict(
-                call_count=7,
-                cost=790.0,
-                cost_per_call=790 / 7,
-                cost_per_targeted=158.0,
-                won_revenue=1500.0,
-                romi=(1500 - 790) / 790 * 100,
-            ),
+            {
+                "call_count": 7,
+                "cost": 790.0,
+                "cost_per_call": 790 / 7,
+                "cost_per_targeted": 158.0,
+                "won_revenue": 1500.0,
+                "romi": (1500 - 790) / 790 * 100,
+            },
         )
 
     def test_report_access(self):
