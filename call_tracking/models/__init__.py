@@ -1,5 +1,7 @@
 from . import call_tracking_provider
 from . import call_tracking_provider_generic
+from . import call_tracking_provider_twilio
+from . import call_tracking_provider_zadarma
 from . import call_tracking_webhook_event
 from . import res_company
 from . import call_tracking_pool

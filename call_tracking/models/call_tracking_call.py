@@ -422,7 +422,7 @@ class CallTrackingCall(models.Model):
             "type": "lead" if team.use_leads else "opportunity",
             "company_id": self.company_id.id,
             "partner_id": partner.id,
-            "phone": self.caller_number if self.caller_number != caller else False,
+            "phone": self.caller_number or False,
             "user_id": provider.user_id.id,
             "tracking_channel_id": channel.id,
             "source_id": self.source_id.id,

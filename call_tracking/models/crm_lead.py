@@ -33,8 +33,10 @@ class CrmLead(models.Model):
         if self.ids:
             query = self.env["call.tracking.call"]._search([("lead_id", "in", self.ids)])
             rows = self.env.execute_query(
-                query.select(SQL("call_tracking_call.lead_id"), SQL("COUNT(*)"))
-                + SQL(" GROUP BY call_tracking_call.lead_id")
+                SQL(
+                    "%s GROUP BY call_tracking_call.lead_id",
+                    query.select(SQL("call_tracking_call.lead_id"), SQL("COUNT(*)")),
+                )
             )
             counts = dict(rows)
         for lead in self:

@@ -1,2 +1,5 @@
 from . import test_reports
 from . import test_pool_sizing
+from . import test_webhook_attribution
+from . import test_webhook_generic
+from . import test_webhook_providers

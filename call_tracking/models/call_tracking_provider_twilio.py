@@ -1,0 +1,108 @@
+"""Twilio voice status callbacks.
+
+Followed Twilio's own documentation:
+
+* "Webhooks security" (https://www.twilio.com/docs/usage/webhooks/webhooks-security):
+  ``X-Twilio-Signature`` is base64(HMAC-SHA1(auth token, URL + every POST
+  parameter sorted by name, each as name + value concatenated)), where URL is
+  the full URL Twilio called (with its query string).
+* "Voice Webhooks" / call status callbacks
+  (https://www.twilio.com/docs/usage/webhooks/voice-webhooks and
+  https://www.twilio.com/docs/voice/api/call-resource#statuscallback):
+  form-encoded ``CallSid``, ``CallStatus`` (queued, initiated, ringing,
+  in-progress, completed, busy, failed, no-answer, canceled), ``From``,
+  ``To``, ``Direction``, ``Timestamp`` (RFC 2822), ``CallDuration`` (on
+  completed), ``RecordingUrl`` (when recorded).
+"""
+
+import base64
+import hashlib
+import hmac
+from datetime import timedelta
+
+from odoo import fields, models
+
+from .call_tracking_provider import WebhookPayloadError, WebhookSignatureError
+from .webhook_parsing import parse_int, parse_rfc2822, parse_str, parse_url
+
+TWILIO_SIGNATURE_HEADER = "X-Twilio-Signature"
+# CallStatus -> (event, call status)
+TWILIO_STATUSES = {
+    "queued": ("call_start", None),
+    "initiated": ("call_start", None),
+    "ringing": ("call_start", None),
+    "in-progress": ("call_update", None),
+    "completed": ("call_end", "answered"),
+    "busy": ("call_end", "busy"),
+    "failed": ("call_end", "failed"),
+    "no-answer": ("call_end", "missed"),
+    "canceled": ("call_end", "missed"),
+}
+
+
+def twilio_signature(auth_token, url, params):
+    """X-Twilio-Signature of a request to ``url`` with POST ``params``
+    (list of (name, value) pairs)."""
+    data = url + "".join(f"{name}{value}" for name, value in sorted(params))
+    digest = hmac.new(auth_token.encode(), data.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+class CallTrackingProvider(models.Model):
+    _inherit = "call.tracking.provider"
+
+    kind = fields.Selection(
+        selection_add=[("twilio", "Twilio")], ondelete={"twilio": "set default"}
+    )
+
+    def _twilio_verify_request(self, request_data):
+        headers = {k.lower(): v for k, v in (request_data.get("headers") or {}).items()}
+        received = (headers.get(TWILIO_SIGNATURE_HEADER.lower()) or "").strip()
+        expected = twilio_signature(
+            self.secret, request_data.get("url") or "", request_data.get("form") or []
+        )
+        if not received or not hmac.compare_digest(received.encode(), expected.encode()):
+            raise WebhookSignatureError(
+                self.env._(
+                    "Invalid or missing %s header (check the auth token and the public base URL).",
+                    TWILIO_SIGNATURE_HEADER,
+                )
+            )
+
+    def _twilio_parse_events(self, request_data):
+        _ = self.env._
+        form = request_data.get("form") or []
+        params = dict(form)
+        if not params:
+            raise WebhookPayloadError(_("Twilio status callbacks are form-encoded POSTs."))
+        call_status = params.get("CallStatus")
+        if call_status not in TWILIO_STATUSES:
+            raise WebhookPayloadError(_("Unknown CallStatus %r.", (call_status or "")[:32]))
+        event_type, status = TWILIO_STATUSES[call_status]
+        timestamp = parse_rfc2822(self.env, params, "Timestamp")
+        duration = parse_int(self.env, params, "CallDuration")
+        if status == "answered" and not duration:
+            status = "missed"
+        event = {
+            "event": event_type,
+            "call_id": parse_str(self.env, params, "CallSid", required=True),
+            "from": parse_str(self.env, params, "From"),
+            "to": parse_str(self.env, params, "To"),
+            "status": status,
+            "duration": duration,
+            "recording_url": parse_url(self.env, params, "RecordingUrl"),
+        }
+        if event_type == "call_start":
+            event["start"] = timestamp
+        elif event_type == "call_update":
+            event["answer"] = timestamp
+        elif timestamp:
+            event["end"] = timestamp
+            if duration is not None:
+                event["start"] = timestamp - timedelta(seconds=duration)
+        return [event]
+
+    def _twilio_webhook_response(self, events):
+        # Status callbacks ignore the body; an empty TwiML document is
+        # harmless if the URL is also used as the voice URL.
+        return 200, '<?xml version="1.0" encoding="UTF-8"?><Response/>', "text/xml"

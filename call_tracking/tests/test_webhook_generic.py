@@ -1,0 +1,191 @@
+import json
+import random
+
+from odoo.tests import tagged
+
+from .webhook_common import CALLER, SECRET, TRACKED, WebhookHttpCase, later
+
+
+@tagged("post_install", "-at_install")
+class TestWebhookGeneric(WebhookHttpCase):
+    def test_start_then_end_one_call_one_lead(self):
+        session = self._create_session(
+            later(self.call_time, minutes=-5), later(self.call_time, minutes=25)
+        )
+        response = self._post_json(self._event("call_start"))
+        self.assertEqual(response.status_code, 200, response.text)
+        response = self._post_json(self._event("call_end"))
+        self.assertEqual(response.status_code, 200, response.text)
+        call = self._calls()
+        self.assertEqual(len(call), 1)
+        self.assertRecordValues(
+            call,
+            [
+                {
+                    "caller_number": CALLER,
+                    "called_number": TRACKED,
+                    "status": "answered",
+                    "duration": 95,
+                    "talk_duration": 80,
+                    "session_id": session.id,
+                    "attribution_method": "session",
+                    "attribution_confidence": "high",
+                    "channel_id": self.channel_ads.id,
+                    "utm_term": "plumber kyiv",
+                    "is_first_call": True,
+                    "is_repeat": False,
+                }
+            ],
+        )
+        self.assertEqual(call.source_id.name.lower(), "google")
+        self.assertEqual(call.campaign_id.name, "spring_sale_ct")
+        lead = call.lead_id
+        self.assertTrue(lead)
+        self.assertEqual(self.env["crm.lead"].search_count([("call_ids", "in", call.ids)]), 1)
+        self.assertEqual(lead.source_id, call.source_id)
+        self.assertEqual(lead.medium_id, call.medium_id)
+        self.assertEqual(lead.campaign_id, call.campaign_id)
+        self.assertEqual(lead.visitor_ids, self.visitor)
+        self.assertEqual(lead.tracking_channel_id, self.channel_ads)
+        self.assertEqual(lead.user_id, self.salesman)
+        self.assertEqual(lead.team_id, self.team)
+        self.assertIn(CALLER, lead.name)
+        self.assertIn("Google Ads CT", lead.name)
+        self.assertIn("plumber kyiv", lead.description)
+        self.assertEqual(self._events().mapped("state"), ["processed", "processed"])
+        self.assertEqual(self._events().call_id, call)
+
+    def test_end_alone_and_replay(self):
+        payload = self._event("call_end", recording_url="https://rec.example/1.mp3")
+        for _attempt in range(3):
+            self.assertEqual(self._post_json(payload).status_code, 200)
+        call = self._calls()
+        self.assertEqual(len(call), 1)
+        self.assertEqual(len(call.lead_id), 1)
+        self.assertEqual(call.status, "answered")
+        # the chatter message is posted once, with an escaped recording link
+        messages = call.lead_id.message_ids.filtered(lambda m: "rec.example" in (m.body or ""))
+        self.assertEqual(len(messages), 1)
+        self.assertIn('href="https://rec.example/1.mp3"', messages.body)
+        self.assertEqual(len(self._events()), 3, "every delivery is kept in the inbox")
+
+    def test_end_before_start_end_wins(self):
+        self._post_json(self._event("call_end", status="missed", duration=30, talk_duration=0))
+        self._post_json(self._event("call_start"))
+        call = self._calls()
+        self.assertEqual(len(call), 1)
+        self.assertEqual(call.status, "missed")
+        self.assertEqual(call.duration, 30)
+        self.assertEqual(len(call.lead_id), 1)
+        # a missed call asks the salesperson to call back
+        activity = call.lead_id.activity_ids
+        self.assertEqual(len(activity), 1)
+        self.assertEqual(activity.user_id, self.salesman)
+        self.assertEqual(activity.activity_type_id, self.env.ref("mail.mail_activity_data_call"))
+
+    def test_bad_signature_rejected_nothing_written(self):
+        payload = self._event("call_end")
+        body = json.dumps(payload).encode()
+        tampered = body.replace(b"95", b"96")
+        response = self._post_json(None, raw=tampered, signature=self._sign(body))
+        self.assertEqual(response.status_code, 403)
+        response = self._post_json(payload, secret="wrong secret")
+        self.assertEqual(response.status_code, 403)
+        response = self._post_json(payload, secret=None)
+        self.assertEqual(response.status_code, 403)
+        self.assertFalse(self._calls())
+        self.assertFalse(self.env["crm.lead"].search([("phone", "=", CALLER)]))
+        events = self._events()
+        self.assertEqual(events.mapped("state"), ["rejected"] * 3)
+        self.assertFalse(events.call_id)
+
+    def _sign(self, body):
+        from odoo.addons.call_tracking.models.call_tracking_provider_generic import (
+            generic_signature,
+        )
+
+        return generic_signature(SECRET, body)
+
+    def test_unknown_token_404(self):
+        response = self._post_json(self._event(), token="nope-" + "x" * 40)
+        self.assertEqual(response.status_code, 404)
+        self.provider.active = False
+        response = self._post_json(self._event())
+        self.assertEqual(response.status_code, 404)
+        self.assertFalse(self.env["call.tracking.webhook.event"].search_count([]))
+
+    def test_regenerated_token(self):
+        old_token = self.provider.webhook_token
+        self.provider.with_user(self.manager).action_regenerate_token()
+        self.assertNotEqual(self.provider.webhook_token, old_token)
+        self.assertEqual(self._post_json(self._event(), token=old_token).status_code, 404)
+        self.assertEqual(self._post_json(self._event()).status_code, 200)
+
+    def test_unreadable_body_400_raw_kept(self):
+        raw = b"\xff\xfe not json {"
+        response = self._post_json(None, raw=raw)
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("error", response.json())
+        event = self._events()
+        self.assertEqual(event.state, "error")
+        self.assertTrue(event.error_message)
+        self.assertEqual(event._request_data()["body"], raw)
+        self.assertFalse(self._calls())
+
+    def test_unknown_number_still_logged(self):
+        response = self._post_json(self._event(to="+380449999999"))
+        self.assertEqual(response.status_code, 200)
+        call = self._calls()
+        self.assertEqual(call.attribution_method, "unknown")
+        self.assertEqual(call.attribution_confidence, "none")
+        self.assertFalse(call.channel_id)
+        self.assertTrue(call.lead_id)
+
+    def test_reprocess_error_entry(self):
+        self._post_json(None, raw=b'{"event": "call_end"}')
+        event = self._events()
+        self.assertEqual(event.state, "error")
+        event.with_user(self.manager).action_reprocess()
+        self.assertEqual(event.state, "error", "still malformed")
+        self.assertFalse(self._calls())
+
+    def test_fuzz_never_500_raw_kept(self):
+        rng = random.Random(1234)
+        bodies = [
+            b"",
+            b"null",
+            b"[]",
+            b'"call_end"',
+            b"{}",
+            b'{"event": "call_end"}',
+            b'{"event": 1, "call_id": "x"}',
+            b'{"event": "call_end", "call_id": ["x"]}',
+            b'{"event": "call_end", "call_id": {"a": 1}}',
+            b'{"event": "call_end", "call_id": "x", "duration": "long"}',
+            b'{"event": "call_end", "call_id": "x", "duration": -5}',
+            b'{"event": "call_end", "call_id": "x", "duration": 1e308}',
+            b'{"event": "call_end", "call_id": "x", "duration": 99999999999999999999999}',
+            b'{"event": "call_end", "call_id": "x", "duration": true}',
+            b'{"event": "call_end", "call_id": "x", "start": "yesterday"}',
+            b'{"event": "call_end", "call_id": "x", "start": "0001-01-01T00:00:00"}',
+            b'{"event": "call_end", "call_id": "x", "start": "2026-13-45T99:00:00Z"}',
+            b'{"event": "call_end", "call_id": "x", "start": 12345}',
+            b'{"event": "call_end", "call_id": "x", "status": "exploded"}',
+            b'{"event": "call_end", "call_id": "x", "recording_url": "javascript:alert(1)"}',
+            b'{"event": "call_end", "call_id": "x", "from": {"nested": true}}',
+            b'{"event": "call_end", "call_id": "' + b"x" * 5000 + b'"}',
+            b'{"event": "call_end", "call_id": "x\\u0000y"}',
+            b'{"event": "call_end", "call_id": "x", "from": "\\u0000"}',
+            b'{"event": "call_end", "call_id": "NaN", "duration": NaN}',
+            b"{" * 5000,
+        ]
+        bodies += [bytes(rng.getrandbits(8) for _ in range(rng.randint(1, 300))) for _ in range(15)]
+        for body in bodies:
+            response = self._post_json(None, raw=body)
+            self.assertIn(response.status_code, (200, 400), body[:80])
+            self.assertNotEqual(response.status_code, 500)
+        events = self._events()
+        self.assertEqual(len(events), len(bodies), "every request is kept")
+        self.assertFalse(events.filtered(lambda e: e.state == "received"))
+        for event, body in zip(events, bodies, strict=True):
+            self.assertEqual(event._request_data()["body"], body)
