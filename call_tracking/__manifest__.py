@@ -13,6 +13,7 @@
         "security/call_tracking_groups.xml",
         "security/ir.model.access.csv",
         "security/call_tracking_security.xml",
+        "data/call_tracking_quality_reason_data.xml",
         "views/call_tracking_channel_views.xml",
         "views/call_tracking_number_views.xml",
         "views/call_tracking_pool_views.xml",
