@@ -29,7 +29,10 @@
         "report/call_tracking_cost_report_views.xml",
         "report/call_tracking_pool_report_views.xml",
     ],
-    "demo": [],
+    "demo": [
+        # after demo/call_tracking_demo.xml (its numbers get the demo provider)
+        "demo/call_tracking_provider_demo.xml",
+    ],
     "assets": {
         "web.assets_frontend": [
             # plain script (no Odoo module): also served to external sites

@@ -1,0 +1,99 @@
+"""Webhook throughput: calls per second (start + end pairs, each creating a
+call and a lead) against a multi-worker server, beside bare ``crm.lead``
+creation over JSON-RPC measured in the same run.
+
+    make bench                      # with the other benchmarks
+    pytest -m bench tests/bench_webhook.py -s
+    python tests/bench_webhook.py --url http://127.0.0.1:8069 --db DB
+
+Prints figures; never asserts timings.
+"""
+
+import argparse
+import sys
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from webhook_helpers import call_event, post_event, provider_token
+
+CALLS = 120
+CONCURRENCY = 4
+
+
+def _webhook_calls(base_url, token, calls, concurrency):
+    run = uuid.uuid4().hex[:8]
+
+    def one_call(index):
+        session = requests.Session()
+        call_id = f"bench-{run}-{index}"
+        caller = "+38067" + str(1000000 + index)
+        for event in ("call_start", "call_end"):
+            resp = post_event(session, base_url, token,
+                              call_event(event, call_id, caller, "+380449990002"))  # fmt: skip
+            resp.raise_for_status()
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(one_call, range(calls)))
+    return time.perf_counter() - start
+
+
+def _rpc_leads(rpc, leads, concurrency):
+    run = uuid.uuid4().hex[:8]
+
+    def one_lead(index):
+        values = {"name": f"bench {run} {index}", "phone": "+38067" + str(2000000 + index)}
+        rpc("crm.lead", "create", [values])
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(one_lead, range(leads)))
+    return time.perf_counter() - start
+
+
+def run(base_url, rpc, calls=CALLS, concurrency=CONCURRENCY):
+    _provider_id, token = provider_token(rpc)
+    # warm-up: registry, caches and assets of every worker
+    _webhook_calls(base_url, token, 8, concurrency)
+    _rpc_leads(rpc, 8, concurrency)
+    webhook_s = _webhook_calls(base_url, token, calls, concurrency)
+    rpc_s = _rpc_leads(rpc, calls, concurrency)
+    webhook_rate, rpc_rate = calls / webhook_s, calls / rpc_s
+    print(
+        f"\nwebhook: {calls} calls (start+end, call + lead each) in {webhook_s:.2f}s "
+        f"= {webhook_rate:.1f} calls/s ({2 * calls / webhook_s:.1f} requests/s), "
+        f"{concurrency} clients"
+        f"\nbare crm.lead create over JSON-RPC: {calls} in {rpc_s:.2f}s = {rpc_rate:.1f} leads/s"
+        f"\nratio webhook calls/s : RPC leads/s = {webhook_rate / rpc_rate:.2f}",
+        flush=True,
+    )
+    return webhook_rate, rpc_rate
+
+
+@pytest.mark.bench
+def test_bench_webhook(odoo_server):
+    run(odoo_server.url, odoo_server.rpc)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--calls", type=int, default=CALLS)
+    parser.add_argument("--concurrency", type=int, default=CONCURRENCY)
+    args = parser.parse_args()
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+    import devlib
+
+    rpc = devlib.JsonRpc(args.url, args.db)
+    run(args.url, rpc, args.calls, args.concurrency)
+
+
+if __name__ == "__main__":
+    main()
