@@ -187,7 +187,10 @@ class CallTrackingCall(models.Model):
                 company=provider.company_id.id,
                 uid=self.env.uid,
                 now=now,
-            )
+            ),
+            # a serialization failure is expected under concurrency (Odoo
+            # retries the request): not an error worth a log line
+            log_exceptions=False,
         )
         call = self.browse(self.env.cr.fetchone()[0])
         call.invalidate_recordset()
