@@ -1,1 +1,2 @@
+from . import call_tracking
 from . import call_tracking_webhook

@@ -4,6 +4,8 @@ from . import call_tracking_provider_twilio
 from . import call_tracking_provider_zadarma
 from . import call_tracking_webhook_event
 from . import res_company
+from . import res_config_settings
+from . import website
 from . import call_tracking_pool
 from . import call_tracking_pool_stat
 from . import call_tracking_number

@@ -1,4 +1,96 @@
-from odoo import fields, models
+from urllib.parse import parse_qsl, urlsplit
+
+from odoo import api, fields, models, tools
+from odoo.exceptions import ValidationError
+from odoo.tools import SQL
+
+from .call_tracking_number import format_display
+
+# Referrer families a rule can name instead of listing domains. A host matches
+# a domain when it equals it or is a subdomain of it; "google." style entries
+# (ending with a dot) match any top-level domain (google.com, google.co.uk).
+SEARCH_ENGINE_DOMAINS = (
+    "google.",
+    "bing.com",
+    "yahoo.com",
+    "duckduckgo.com",
+    "yandex.",
+    "ya.ru",
+    "baidu.com",
+    "ecosia.org",
+    "search.brave.com",
+    "qwant.com",
+    "startpage.com",
+    "naver.com",
+    "seznam.cz",
+)
+SOCIAL_DOMAINS = (
+    "facebook.com",
+    "fb.com",
+    "instagram.com",
+    "l.instagram.com",
+    "t.co",
+    "twitter.com",
+    "x.com",
+    "linkedin.com",
+    "lnkd.in",
+    "pinterest.com",
+    "reddit.com",
+    "tiktok.com",
+    "youtube.com",
+    "vk.com",
+    "ok.ru",
+    "t.me",
+    "telegram.org",
+    "threads.net",
+)
+REFERRER_FAMILIES = {"search": SEARCH_ENGINE_DOMAINS, "social": SOCIAL_DOMAINS}
+# Landing parameters that mark a paid click even without UTM values.
+CLICK_ID_PARAMS = ("gclid", "fbclid", "yclid")
+UTM_PARAMS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+
+
+def _split_values(text):
+    """'Google, google-ads ' -> ('google', 'google-ads')"""
+    return tuple(v.strip().lower() for v in (text or "").split(",") if v.strip())
+
+
+def host_of(url):
+    """Lower-case host of an URL (or of a bare domain), '' when unreadable."""
+    if not url:
+        return ""
+    if "//" not in url:
+        url = "//" + url
+    try:
+        return (urlsplit(url).hostname or "").lower().rstrip(".")
+    except ValueError:
+        return ""
+
+
+def host_matches(host, domain):
+    if not host or not domain:
+        return False
+    if domain.endswith("."):  # "google." = any TLD
+        label = domain[:-1]
+        return host.startswith(label + ".") or ("." + label + ".") in host
+    return host == domain or host.endswith("." + domain)
+
+
+def parse_landing(url):
+    """The landing URL's query parameters as a dict of lower-case names to
+    their first non-empty value."""
+    params = {}
+    if not url:
+        return params
+    try:
+        query = urlsplit(url).query
+    except ValueError:
+        return params
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        name = name.lower()
+        if name not in params or not params[name]:
+            params[name] = value.strip()
+    return params
 
 
 class CallTrackingChannel(models.Model):
@@ -50,10 +142,274 @@ class CallTrackingChannel(models.Model):
     # UTM values written on the sessions and leads of this channel
     source_id = fields.Many2one("utm.source", string="Source", index="btree_not_null")
     medium_id = fields.Many2one("utm.medium", string="Medium", index="btree_not_null")
-    campaign_id = fields.Many2one(
-        "utm.campaign", string="Campaign", index="btree_not_null"
-    )
+    campaign_id = fields.Many2one("utm.campaign", string="Campaign", index="btree_not_null")
     color = fields.Integer()
+    rule_count = fields.Integer(compute="_compute_rule_count")
+    session_count = fields.Integer(compute="_compute_session_count")
+
+    @api.depends("rule_ids")
+    def _compute_rule_count(self):
+        for channel in self:
+            channel.rule_count = len(channel.rule_ids)
+
+    def _compute_session_count(self):
+        counts = {}
+        if self.ids:
+            groups = self.env["call.tracking.session"]._read_group(
+                [("channel_id", "in", self.ids)], ["channel_id"], ["__count"]
+            )
+            counts = {channel.id: count for channel, count in groups}
+        for channel in self:
+            channel.session_count = counts.get(channel.id, 0)
+
+    @api.constrains("tracking_type", "number_id", "pool_id", "company_id")
+    def _check_number_or_pool(self):
+        for channel in self:
+            if channel.tracking_type == "static" and channel.pool_id:
+                raise ValidationError(
+                    self.env._(
+                        "The static channel %(channel)s cannot use a pool.",
+                        channel=channel.name,
+                    )
+                )
+            if channel.tracking_type == "dynamic" and channel.number_id:
+                raise ValidationError(
+                    self.env._(
+                        "The dynamic channel %(channel)s takes its numbers from its "
+                        "pool, not from a static number.",
+                        channel=channel.name,
+                    )
+                )
+            if channel.number_id.pool_id:
+                raise ValidationError(
+                    self.env._(
+                        "The number %(number)s belongs to the pool %(pool)s: it "
+                        "cannot also be the static number of %(channel)s.",
+                        number=channel.number_id.number,
+                        pool=channel.number_id.pool_id.name,
+                        channel=channel.name,
+                    )
+                )
+            for record in (channel.number_id, channel.pool_id):
+                if record and record.company_id != channel.company_id:
+                    raise ValidationError(
+                        self.env._(
+                            "The channel %(channel)s and its %(record)s must belong "
+                            "to the same company.",
+                            channel=channel.name,
+                            record=record.display_name,
+                        )
+                    )
+
+    @api.constrains("is_default", "active", "company_id")
+    def _check_single_default(self):
+        defaults = self.filtered(lambda c: c.is_default and c.active)
+        if not defaults:
+            return
+        groups = self._read_group(
+            [("is_default", "=", True), ("company_id", "in", defaults.company_id.ids)],
+            ["company_id"],
+            ["__count"],
+        )
+        for company, count in groups:
+            if count > 1:
+                raise ValidationError(
+                    self.env._(
+                        "The company %(company)s already has a direct traffic "
+                        "channel: only one channel can receive unrecognised visitors.",
+                        company=company.name,
+                    )
+                )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        channels = super().create(vals_list)
+        self.env.registry.clear_cache()
+        return channels
+
+    def write(self, vals):
+        res = super().write(vals)
+        self.env.registry.clear_cache()
+        return res
+
+    def unlink(self):
+        res = super().unlink()
+        self.env.registry.clear_cache()
+        return res
+
+    def action_view_sessions(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "call_tracking.call_tracking_session_action"
+        )
+        action["domain"] = [("channel_id", "=", self.id)]
+        action["context"] = {"search_default_filter_live": 0}
+        return action
+
+    # ------------------------------------------------------------------
+    # Recognition
+    # ------------------------------------------------------------------
+
+    @api.model
+    @tools.ormcache("company_id", "lang")
+    def _get_tracking_setup(self, company_id, lang):
+        """Everything the number assignment needs about a company's active
+        channels and their rules, read with one query and cached per company
+        (cleared when channels, rules, numbers, pools or the company's
+        settings change, across workers through the registry signaling).
+
+        :return: dict with ``channels`` (a tuple of channel dicts in priority
+          order, each with its ``rules``), ``default_channel_id`` and
+          ``by_id``. Only immutable-enough plain data: it is shared between
+          requests.
+        """
+        company = self.env["res.company"].browse(company_id).sudo()
+        for model in (
+            "call.tracking.channel",
+            "call.tracking.channel.rule",
+            "call.tracking.number",
+            "call.tracking.pool",
+            "res.company",
+        ):
+            self.env[model].flush_model()
+        rows = self.env.execute_query_dict(
+            SQL(
+                """
+            SELECT c.id, c.sequence, c.tracking_type, c.is_default, c.is_offline,
+                   COALESCE(c.name->>%(lang)s, c.name->>'en_US') AS name,
+                   n.id AS number_id, n.number AS number,
+                   p.id AS pool_id, p.hold_minutes, p.default_number AS pool_default,
+                   r.id AS rule_id, r.utm_source, r.utm_medium, r.utm_campaign,
+                   r.referrer_domains, r.referrer_type, r.landing_param
+              FROM call_tracking_channel c
+         LEFT JOIN call_tracking_number n ON n.id = c.number_id AND n.active
+         LEFT JOIN call_tracking_pool p ON p.id = c.pool_id AND p.active
+         LEFT JOIN call_tracking_channel_rule r ON r.channel_id = c.id
+             WHERE c.company_id = %(company)s AND c.active
+          ORDER BY c.sequence, c.id, r.sequence, r.id
+            """,
+                lang=lang or "en_US",
+                company=company_id,
+            )
+        )
+        display_format = self.env["call.tracking.number"]._display_format(company)
+        company_default = company.call_tracking_default_number or False
+        channels, by_id = [], {}
+        for row in rows:
+            channel = by_id.get(row["id"])
+            if channel is None:
+                mode = row["tracking_type"]
+                number = row["number"] if mode == "static" else False
+                pool_id = row["pool_id"] if mode == "dynamic" else False
+                fallback = (pool_id and row["pool_default"]) or company_default
+                channel = {
+                    "id": row["id"],
+                    "name": row["name"],
+                    "mode": mode if (number or pool_id) else "default",
+                    "is_default": row["is_default"],
+                    "is_offline": row["is_offline"],
+                    "number_id": row["number_id"] if number else False,
+                    "number": number,
+                    "display": format_display(number, display_format),
+                    "pool_id": pool_id,
+                    "hold_minutes": row["hold_minutes"] if pool_id else 0,
+                    "fallback": fallback,
+                    "fallback_display": format_display(fallback, display_format),
+                    "rules": [],
+                }
+                by_id[row["id"]] = channel
+                channels.append(channel)
+            if row["rule_id"]:
+                channel["rules"].append(
+                    {
+                        "utm_source": _split_values(row["utm_source"]),
+                        "utm_medium": _split_values(row["utm_medium"]),
+                        "utm_campaign": _split_values(row["utm_campaign"]),
+                        "domains": _split_values(row["referrer_domains"])
+                        + REFERRER_FAMILIES.get(row["referrer_type"], ()),
+                        "param": (row["landing_param"] or "").strip().lower(),
+                    }
+                )
+        default = next((c for c in channels if c["is_default"] and not c["is_offline"]), None)
+        return {
+            "channels": tuple(c for c in channels if not c["is_offline"]),
+            "by_id": by_id,
+            "default_channel_id": default["id"] if default else False,
+            "company_default": company_default,
+            "company_default_display": format_display(company_default, display_format),
+            "display_format": display_format,
+        }
+
+    @api.model
+    def _parse_touch(self, url, referrer):
+        """The marketing facts of a page view: UTM values, click ids, the
+        landing parameters, the referrer's host, and whether it is a new
+        non-direct arrival (UTMs, a click id or an outside referrer).
+        """
+        params = parse_landing(url)
+        touch = {name: params.get(name) or False for name in UTM_PARAMS}
+        touch.update({name: params.get(name) or False for name in CLICK_ID_PARAMS})
+        landing_host = host_of(url)
+        referrer_host = host_of(referrer)
+        external_referrer = bool(referrer_host) and not (
+            landing_host
+            and host_matches(referrer_host, landing_host)
+            or landing_host
+            and host_matches(landing_host, referrer_host)
+        )
+        touch.update(
+            params=params,
+            referrer_host=referrer_host if external_referrer else "",
+            is_arrival=external_referrer
+            or any(touch[name] for name in UTM_PARAMS + CLICK_ID_PARAMS),
+        )
+        return touch
+
+    @api.model
+    def _recognise(self, company, url=None, referrer=None, lang=None):
+        """The channel of a page view (a ``call.tracking.channel`` record,
+        empty when no rule matches and the company has no direct traffic
+        channel). Channels are tried by priority (sequence), then their rules
+        by sequence; the first rule whose filled conditions all hold wins."""
+        setup = self._get_tracking_setup(company.id, lang or "en_US")
+        touch = self._parse_touch(url, referrer)
+        channel = self._match_channel(setup, touch)
+        channel_id = channel["id"] if channel else setup["default_channel_id"]
+        return self.browse(channel_id or [])
+
+    @api.model
+    def _match_channel(self, setup, touch):
+        """The first channel dict of ``setup`` whose rules match ``touch``
+        (from :meth:`_parse_touch`), or None."""
+        params = touch["params"]
+        source = (touch["utm_source"] or "").lower()
+        medium = (touch["utm_medium"] or "").lower()
+        campaign = (touch["utm_campaign"] or "").lower()
+        referrer_host = touch["referrer_host"]
+        for channel in setup["channels"]:
+            for rule in channel["rules"]:
+                if rule["utm_source"] and source not in rule["utm_source"]:
+                    continue
+                if rule["utm_medium"] and medium not in rule["utm_medium"]:
+                    continue
+                if rule["utm_campaign"] and campaign not in rule["utm_campaign"]:
+                    continue
+                if rule["param"] and not params.get(rule["param"]):
+                    continue
+                if rule["domains"] and not any(
+                    host_matches(referrer_host, d) for d in rule["domains"]
+                ):
+                    continue
+                if not (
+                    rule["utm_source"]
+                    or rule["utm_medium"]
+                    or rule["utm_campaign"]
+                    or rule["param"]
+                    or rule["domains"]
+                ):
+                    continue
+                return channel
+        return None
 
 
 class CallTrackingChannelRule(models.Model):
@@ -68,17 +424,65 @@ class CallTrackingChannelRule(models.Model):
         "call.tracking.channel", required=True, ondelete="cascade", index=True
     )
     sequence = fields.Integer(default=10)
-    company_id = fields.Many2one(related="channel_id.company_id", store=True)
-    utm_source = fields.Char(
-        string="utm_source", help="Comma-separated values, case-insensitive."
+    company_id = fields.Many2one(related="channel_id.company_id", store=True, index=True)
+    utm_source = fields.Char(string="utm_source", help="Comma-separated values, case-insensitive.")
+    utm_medium = fields.Char(string="utm_medium", help="Comma-separated values, case-insensitive.")
+    utm_campaign = fields.Char(
+        string="utm_campaign", help="Comma-separated values, case-insensitive."
     )
-    utm_medium = fields.Char(string="utm_medium")
-    utm_campaign = fields.Char(string="utm_campaign")
     referrer_domains = fields.Char(
-        help="Comma-separated domains; subdomains match too (google.com matches "
-        "www.google.com)."
+        help="Comma-separated domains; subdomains match too (google.com matches www.google.com)."
+    )
+    referrer_type = fields.Selection(
+        [("search", "Search engines"), ("social", "Social networks")],
+        string="Referrer Family",
+        help="Matches the referrers of well-known search engines (organic search) "
+        "or social networks, in addition to the listed domains.",
     )
     landing_param = fields.Char(
         string="Landing Parameter",
         help="A URL parameter whose presence recognises the channel, e.g. gclid.",
     )
+
+    @api.constrains(
+        "channel_id",
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "referrer_domains",
+        "referrer_type",
+        "landing_param",
+    )
+    def _check_condition(self):
+        for rule in self:
+            if not (
+                _split_values(rule.utm_source)
+                or _split_values(rule.utm_medium)
+                or _split_values(rule.utm_campaign)
+                or _split_values(rule.referrer_domains)
+                or rule.referrer_type
+                or (rule.landing_param or "").strip()
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "A recognition rule of %(channel)s has no condition: fill "
+                        "at least one UTM value, referrer or landing parameter.",
+                        channel=rule.channel_id.name,
+                    )
+                )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        rules = super().create(vals_list)
+        self.env.registry.clear_cache()
+        return rules
+
+    def write(self, vals):
+        res = super().write(vals)
+        self.env.registry.clear_cache()
+        return res
+
+    def unlink(self):
+        res = super().unlink()
+        self.env.registry.clear_cache()
+        return res

@@ -1,4 +1,24 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from odoo.addons.phone_validation.tools import phone_validation
+
+
+def format_display(number, display_format):
+    """The E.164 ``number`` as shown to people. ``display_format`` is
+    ``(country code, country phone code, national)`` of the company (see
+    ``call.tracking.number._display_format``): national format for numbers of
+    the company's country when ``national``, international otherwise."""
+    if not number:
+        return ""
+    code, phone_code, national = display_format
+    return phone_validation.phone_format(
+        number,
+        code,
+        phone_code if national else None,
+        force_format="NATIONAL" if national and phone_code else "INTERNATIONAL",
+        raise_exception=False,
+    )
 
 
 class CallTrackingNumber(models.Model):
@@ -8,6 +28,7 @@ class CallTrackingNumber(models.Model):
     _description = "Call Tracking Number"
     _order = "pool_id, sequence, id"
     _rec_name = "number"
+    _rec_names_search = ["number", "name"]
 
     number = fields.Char(
         required=True,
@@ -24,12 +45,8 @@ class CallTrackingNumber(models.Model):
     provider_id = fields.Many2one(
         "call.tracking.provider", index="btree_not_null", ondelete="restrict"
     )
-    pool_id = fields.Many2one(
-        "call.tracking.pool", index="btree_not_null", ondelete="restrict"
-    )
-    channel_ids = fields.One2many(
-        "call.tracking.channel", "number_id", string="Static Channels"
-    )
+    pool_id = fields.Many2one("call.tracking.pool", index="btree_not_null", ondelete="restrict")
+    channel_ids = fields.One2many("call.tracking.channel", "number_id", string="Static Channels")
     # Current lease, maintained by the pool's assignment under a row lock.
     lease_session_id = fields.Many2one(
         "call.tracking.session", string="Current Lease", readonly=True, copy=False
@@ -41,6 +58,18 @@ class CallTrackingNumber(models.Model):
         help="When the last lease of this number ended: the free number idle the "
         "longest is leased first.",
     )
+    number_display = fields.Char(
+        string="Formatted Number",
+        compute="_compute_number_display",
+        help="The number as shown to people: national format for numbers of the "
+        "company's country, international otherwise (see the settings).",
+    )
+    is_leased = fields.Boolean(
+        string="Leased",
+        compute="_compute_is_leased",
+        search="_search_is_leased",
+        help="A visitor currently holds this pool number.",
+    )
 
     _sql_constraints = [
         (
@@ -49,3 +78,105 @@ class CallTrackingNumber(models.Model):
             "A tracking number can only be registered once per company.",
         ),
     ]
+
+    @api.depends("number", "company_id")
+    def _compute_number_display(self):
+        for record in self:
+            record.number_display = self._format_display(record.number, record.company_id)
+
+    @api.depends("lease_expires_at")
+    def _compute_is_leased(self):
+        now = fields.Datetime.now()
+        for record in self:
+            record.is_leased = bool(record.lease_expires_at and record.lease_expires_at > now)
+
+    def _search_is_leased(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(self.env._("Operation not supported."))
+        leased = (operator == "=") == value
+        now = fields.Datetime.now()
+        if leased:
+            return [("lease_expires_at", ">", now)]
+        return ["|", ("lease_expires_at", "=", False), ("lease_expires_at", "<=", now)]
+
+    @api.depends("number", "name")
+    def _compute_display_name(self):
+        for record in self:
+            display = record.number_display or record.number or ""
+            record.display_name = f"{display} ({record.name})" if record.name else display
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        companies = self.env["res.company"].browse(
+            [vals.get("company_id") or self.env.company.id for vals in vals_list]
+        )
+        for vals, company in zip(vals_list, companies, strict=True):
+            if vals.get("number"):
+                vals["number"] = self._normalise_number(vals["number"], company)
+        numbers = super().create(vals_list)
+        self.env.registry.clear_cache()
+        return numbers
+
+    def write(self, vals):
+        if "number" in vals or "company_id" in vals:
+            if len(self) > 1 and vals.get("number"):
+                raise ValidationError(
+                    self.env._("Several tracking numbers cannot get the same number.")
+                )
+            company = (
+                self.env["res.company"].browse(vals["company_id"])
+                if vals.get("company_id")
+                else self.company_id[:1]
+            )
+            if vals.get("number"):
+                vals["number"] = self._normalise_number(vals["number"], company)
+            elif "company_id" in vals:
+                # a company of another country reads the stored E.164 the same
+                for record in self:
+                    self._normalise_number(record.number, company)
+        res = super().write(vals)
+        if {"number", "company_id", "active", "pool_id"} & vals.keys():
+            self.env.registry.clear_cache()
+        return res
+
+    def unlink(self):
+        res = super().unlink()
+        self.env.registry.clear_cache()
+        return res
+
+    @api.model
+    def _normalise_number(self, number, company, label=None, country=None):
+        """``number`` in E.164, read with ``country`` (default: ``company``'s)
+        as the default region; raises a ValidationError naming the number
+        when it is not a valid phone number."""
+        if not number:
+            return number
+        country = country or company.country_id or self.env.company.country_id
+        try:
+            return self._phone_format_number(
+                number.strip(), country, force_format="E164", raise_exception=True
+            )
+        except UserError as exc:
+            raise ValidationError(
+                self.env._(
+                    "%(label)s %(number)s is not a valid phone number: %(reason)s",
+                    label=label or self.env._("The tracking number"),
+                    number=number,
+                    reason=exc.args[0] if exc.args else "",
+                )
+            ) from exc
+
+    @api.model
+    def _display_format(self, company):
+        """How ``company`` shows numbers, for :func:`format_display`."""
+        country = company.country_id
+        return (
+            country.code or None,
+            country.phone_code or None,
+            (company.call_tracking_display_format or "national") == "national",
+        )
+
+    @api.model
+    def _format_display(self, number, company):
+        """The E.164 ``number`` formatted following ``company``'s setting."""
+        return format_display(number, self._display_format(company))

@@ -1,9 +1,39 @@
-from odoo import fields, models
+import logging
+import secrets
+
+from psycopg2 import errors as pg_errors
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from .call_tracking_channel import CLICK_ID_PARAMS, UTM_PARAMS, host_of
+from .call_tracking_number import format_display
+
+_logger = logging.getLogger(__name__)
+
+# The website remembers a static or default visitor (their channel and the
+# number shown) for this long after their last page view.
+VISIT_WINDOW_MINUTES = 30
+# How many free numbers to try one by one when the first choice was leased by
+# a concurrent transaction (see _lease_number).
+LEASE_CANDIDATES = 20
+PURGE_BATCH = 5000
+# Facts of the arrival that make a "touch": a different value is a new touch.
+TOUCH_FIELDS = UTM_PARAMS + CLICK_ID_PARAMS
+NOW = SQL("(now() AT TIME ZONE 'UTC')")
 
 
 class CallTrackingSession(models.Model):
     """One visitor's stay on a channel: the lease of a dynamic number (or the
-    static number shown), with the visit's marketing context."""
+    static number shown), with the visit's marketing context.
+
+    A session is one contiguous lease: [assigned_at, expires_at) is exact and
+    never overlaps another dynamic session of the same number (enforced by an
+    exclusion constraint when PostgreSQL's btree_gist is available, and by
+    the row locks of the assignment in any case). Expired sessions are kept
+    for attribution history until the retention purge.
+    """
 
     _name = "call.tracking.session"
     _description = "Call Tracking Session"
@@ -14,21 +44,34 @@ class CallTrackingSession(models.Model):
     company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
     website_id = fields.Many2one("website", index="btree_not_null", readonly=True)
     visitor_id = fields.Many2one(
-        "website.visitor", string="Website Visitor", index="btree_not_null",
-        ondelete="set null", readonly=True,
+        "website.visitor",
+        string="Website Visitor",
+        index="btree_not_null",
+        ondelete="set null",
+        readonly=True,
     )
     channel_id = fields.Many2one(
-        "call.tracking.channel", index="btree_not_null", readonly=True, ondelete="set null"
+        "call.tracking.channel",
+        index="btree_not_null",
+        readonly=True,
+        ondelete="set null",
     )
     mode = fields.Selection(
         [("dynamic", "Dynamic"), ("static", "Static"), ("default", "Default")],
-        required=True, readonly=True,
+        required=True,
+        readonly=True,
     )
     number_id = fields.Many2one(
-        "call.tracking.number", index="btree_not_null", readonly=True, ondelete="set null"
+        "call.tracking.number",
+        index="btree_not_null",
+        readonly=True,
+        ondelete="set null",
     )
     pool_id = fields.Many2one(
-        "call.tracking.pool", index="btree_not_null", readonly=True, ondelete="set null"
+        "call.tracking.pool",
+        index="btree_not_null",
+        readonly=True,
+        ondelete="set null",
     )
     assigned_at = fields.Datetime(required=True, readonly=True, index=True)
     last_seen_at = fields.Datetime(readonly=True)
@@ -46,3 +89,550 @@ class CallTrackingSession(models.Model):
     referrer = fields.Char(readonly=True)
     landing_url = fields.Char(string="Landing Page", readonly=True)
     user_agent = fields.Char(readonly=True)
+    is_live = fields.Boolean(
+        string="Live",
+        compute="_compute_is_live",
+        search="_search_is_live",
+        help="The session has not expired yet.",
+    )
+
+    def init(self):
+        super().init()
+        cr = self.env.cr
+        # the last session of a number at a given time: call attribution
+        cr.execute(
+            SQL(
+                "CREATE INDEX IF NOT EXISTS call_tracking_session_number_assigned_idx "
+                "ON call_tracking_session (number_id, assigned_at DESC) "
+                "WHERE number_id IS NOT NULL"
+            )
+        )
+        # the latest session of a visitor key
+        cr.execute(
+            SQL(
+                "CREATE INDEX IF NOT EXISTS call_tracking_session_visitor_idx "
+                "ON call_tracking_session (visitor_key, company_id, assigned_at DESC)"
+            )
+        )
+        self._init_lease_exclusion()
+
+    def _init_lease_exclusion(self):
+        """Make two overlapping leases of one dynamic number impossible, even
+        with a bug in the assignment: an exclusion constraint on
+        (number, [assigned_at, expires_at)). Needs the btree_gist extension
+        (a trusted extension since PostgreSQL 13: the database owner may
+        create it); without it the row locks of the assignment still hold."""
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                "SELECT 1 FROM pg_constraint WHERE conname = %s",
+                "call_tracking_session_lease_exclusion",
+            )
+        )
+        if cr.fetchone():
+            return
+        try:
+            with cr.savepoint(flush=False):
+                cr.execute(SQL("CREATE EXTENSION IF NOT EXISTS btree_gist"), log_exceptions=False)
+                cr.execute(
+                    SQL(
+                        """
+                    ALTER TABLE call_tracking_session
+                      ADD CONSTRAINT call_tracking_session_lease_exclusion
+                    EXCLUDE USING gist (
+                        number_id WITH =,
+                        tsrange(assigned_at, expires_at, '[)') WITH &&
+                    ) WHERE (mode = 'dynamic') DEFERRABLE INITIALLY IMMEDIATE
+                        """
+                    ),
+                    log_exceptions=False,
+                )
+        except (
+            pg_errors.InsufficientPrivilege,
+            pg_errors.UndefinedFile,
+            pg_errors.FeatureNotSupported,
+        ) as exc:
+            _logger.warning(
+                "call_tracking: no exclusion constraint on leases (%s); the "
+                "assignment's row locks still prevent double leases.",
+                exc,
+            )
+
+    def _compute_is_live(self):
+        now = fields.Datetime.now()
+        for session in self:
+            session.is_live = bool(session.expires_at and session.expires_at > now)
+
+    def _search_is_live(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(self.env._("Operation not supported."))
+        now = fields.Datetime.now()
+        if (operator == "=") == value:
+            return [("expires_at", ">", now)]
+        return ["|", ("expires_at", "=", False), ("expires_at", "<=", now)]
+
+    # ------------------------------------------------------------------
+    # Number assignment (hot path: plain SQL, a handful of queries)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _new_visitor_key(self):
+        """An opaque, unguessable key, never derived from ids."""
+        return secrets.token_urlsafe(24)
+
+    @api.model
+    def _assign_number(
+        self,
+        company,
+        website=None,
+        visitor_key=None,
+        url=None,
+        referrer=None,
+        ga_client_id=None,
+        user_agent=None,
+        visitor=None,
+        lang=None,
+    ):
+        """The number to show to a page view, as the answer of
+        ``POST /call_tracking/number`` (all seven keys).
+
+        Channel rules pick the channel of a new non-direct arrival; a
+        continuation (internal navigation, direct return, ping) keeps the
+        visitor's channel. Static channel: its number. Dynamic: the
+        visitor's live lease, extended; else their previous number if it is
+        free; else the free number idle the longest; else the fallback number.
+        Everything runs in PostgreSQL under row locks, so it is correct with
+        several workers and servers.
+
+        :param company: ``res.company`` whose channels apply
+        :param website: ``website`` of the page, if known
+        :param str visitor_key: key from an earlier answer (unknown keys are
+          replaced by a fresh one)
+        :param visitor: ``website.visitor`` of the request, if any
+        :return: dict with number, display, href, mode, visitor, expires_in,
+          channel
+        """
+        self = self.sudo()  # noqa: PLW0642 - called by the public controller
+        self.flush_model()
+        self.env["call.tracking.number"].flush_model()
+        setup = self.env["call.tracking.channel"]._get_tracking_setup(company.id, lang or "en_US")
+        touch = self.env["call.tracking.channel"]._parse_touch(url, referrer)
+        prev = self._fetch_visitor_state(company, visitor_key) if visitor_key else None
+        key = visitor_key if prev else self._new_visitor_key()
+
+        matched = (
+            self.env["call.tracking.channel"]._match_channel(setup, touch)
+            if touch["is_arrival"]
+            else None
+        )
+        prev_channel = prev and setup["by_id"].get(prev["channel_id"])
+        if prev_channel and prev_channel["is_offline"]:
+            prev_channel = None
+        if matched:
+            channel = matched
+            same_touch = bool(
+                prev
+                and prev["channel_id"] == matched["id"]
+                and all((prev[f] or False) == touch[f] for f in TOUCH_FIELDS)
+                and host_of(prev["referrer"]) == touch["referrer_host"]
+            )
+        elif prev:
+            # internal navigation, direct return or an unrecognised referral:
+            # the visitor keeps their last non-direct touch
+            channel = prev_channel or setup["by_id"].get(setup["default_channel_id"])
+            same_touch = (channel["id"] if channel else False) == (prev["channel_id"] or False)
+        else:
+            channel = setup["by_id"].get(setup["default_channel_id"])
+            same_touch = False
+
+        if same_touch:
+            answer = self._continue_session(prev, channel)
+            if answer:
+                return self._answer(answer, channel, setup, key)
+
+        # a new session: a new touch, a lapsed lease, or a changed setup. A
+        # continuation keeps the facts of the last non-direct touch, so that a
+        # call is credited to it.
+        if not prev or (matched and not same_touch):
+            facts = {f: touch[f] for f in TOUCH_FIELDS}
+            facts["referrer"] = referrer or False
+        else:
+            facts = {f: prev[f] for f in TOUCH_FIELDS}
+            facts["referrer"] = prev["referrer"]
+        values = dict(
+            facts,
+            visitor_key=key,
+            company_id=company.id,
+            website_id=website.id if website else None,
+            visitor_id=visitor.id if visitor else (prev and prev["visitor_id"]) or None,
+            channel_id=channel["id"] if channel else None,
+            ga_client_id=ga_client_id or (prev and prev["ga_client_id"]) or None,
+            landing_url=url or None,
+            user_agent=user_agent or None,
+        )
+        preferred = None
+        if prev and prev["live"]:
+            # the visitor leaves their live lease (new touch or new channel)
+            self._release_lease(prev)
+            preferred = prev["number_id"]
+        preferred = preferred or (prev and prev["last_dynamic_number_id"])
+        mode = channel["mode"] if channel else "default"
+        if mode == "dynamic":
+            leased = self._lease_number(channel, values, preferred)
+            if leased:
+                return self._answer(leased, channel, setup, key)
+            # the pool is full: the fallback number, counted as an exhaustion
+            row = self._insert_session(
+                values,
+                mode="default",
+                pool_id=channel["pool_id"],
+                minutes=channel["hold_minutes"],
+            )
+            return self._answer(row, channel, setup, key)
+        row = self._insert_session(
+            values,
+            mode=mode,
+            number_id=channel["number_id"] if mode == "static" else None,
+            minutes=VISIT_WINDOW_MINUTES,
+        )
+        return self._answer(row, channel, setup, key)
+
+    @api.model
+    def _fetch_visitor_state(self, company, visitor_key):
+        """The latest session of a visitor key in ``company`` (a dict, with
+        ``live``: it still holds its dynamic number, ``active``: not expired,
+        and the number of their latest dynamic session), or None."""
+        rows = self.env.execute_query_dict(
+            SQL(
+                """
+            SELECT s.id, s.channel_id, s.mode, s.pool_id, s.number_id,
+                   s.visitor_id, s.ga_client_id, s.referrer,
+                   s.utm_source, s.utm_medium, s.utm_campaign, s.utm_term,
+                   s.utm_content, s.gclid, s.fbclid, s.yclid,
+                   COALESCE(s.expires_at > %(now)s, FALSE) AS active,
+                   (s.mode = 'dynamic' AND n.lease_session_id = s.id
+                    AND n.lease_expires_at > %(now)s) IS TRUE AS live,
+                   (SELECT d.number_id FROM call_tracking_session d
+                     WHERE d.visitor_key = s.visitor_key AND d.company_id = s.company_id
+                       AND d.mode = 'dynamic'
+                  ORDER BY d.assigned_at DESC, d.id DESC LIMIT 1) AS last_dynamic_number_id
+              FROM call_tracking_session s
+         LEFT JOIN call_tracking_number n ON n.id = s.number_id
+             WHERE s.visitor_key = %(key)s AND s.company_id = %(company)s
+          ORDER BY s.assigned_at DESC, s.id DESC
+             LIMIT 1
+                """,
+                now=NOW,
+                key=visitor_key,
+                company=company.id,
+            )
+        )
+        return rows[0] if rows else None
+
+    @api.model
+    def _continue_session(self, prev, channel):
+        """Extend the visitor's current session when it still fits their
+        channel: the live lease (dynamic), the fallback answer of an exhausted
+        arrival within the pool's hold, or the static / default session.
+        Returns the answer row, or None when a new session is needed."""
+        mode = channel["mode"] if channel else "default"
+        if mode == "dynamic":
+            if prev["live"] and prev["pool_id"] == channel["pool_id"]:
+                return self._extend_lease(prev, channel["hold_minutes"])
+            if (
+                prev["mode"] == "default"
+                and prev["pool_id"] == channel["pool_id"]
+                and prev["active"]
+            ):
+                # an exhausted arrival keeps the fallback number it was shown
+                # for the hold time instead of seeing the number change
+                return self._touch_session(prev, channel["hold_minutes"])
+            return None
+        number_id = channel["number_id"] if mode == "static" else None
+        if (
+            prev["mode"] == mode
+            and not prev["pool_id"]
+            and (prev["number_id"] or None) == number_id
+        ):
+            return self._touch_session(prev, VISIT_WINDOW_MINUTES)
+        return None
+
+    def _execute_returning(self, query):
+        """Run a hot-path statement and return its first row as a dict. Errors
+        are not logged: a serialization failure is expected under concurrency
+        and handled by the caller or by Odoo's request retry."""
+        cr = self.env.cr
+        cr.execute(query, log_exceptions=False)
+        row = cr.dictfetchone()
+        return row
+
+    @api.model
+    def _extend_lease(self, prev, hold_minutes):
+        """Extend the visitor's live lease by the hold time, under the
+        number's row lock; None if the lease was lost meanwhile."""
+        return self._execute_returning(
+            SQL(
+                """
+            WITH lease AS (
+                UPDATE call_tracking_number
+                   SET lease_expires_at = %(now)s + %(hold)s * interval '1 minute'
+                 WHERE id = %(number)s AND lease_session_id = %(session)s
+                   AND lease_expires_at > %(now)s
+             RETURNING id, number, lease_expires_at
+            )
+            UPDATE call_tracking_session s
+               SET expires_at = lease.lease_expires_at, last_seen_at = %(now)s,
+                   write_date = %(now)s
+              FROM lease
+             WHERE s.id = %(session)s
+         RETURNING s.id, s.mode, lease.number,
+                   EXTRACT(EPOCH FROM s.expires_at - %(now)s)::int AS expires_in
+                """,
+                now=NOW,
+                hold=hold_minutes,
+                number=prev["number_id"],
+                session=prev["id"],
+            )
+        )
+
+    @api.model
+    def _touch_session(self, prev, minutes):
+        """Note the visitor's activity on a session without a lease."""
+        return self._execute_returning(
+            SQL(
+                """
+            UPDATE call_tracking_session s
+               SET last_seen_at = %(now)s,
+                   expires_at = GREATEST(s.expires_at,
+                                         %(now)s + %(minutes)s * interval '1 minute')
+             WHERE s.id = %(session)s
+         RETURNING s.id, s.mode,
+                   (SELECT n.number FROM call_tracking_number n WHERE n.id = s.number_id)
+                   AS number,
+                   EXTRACT(EPOCH FROM s.expires_at - %(now)s)::int AS expires_in
+                """,
+                now=NOW,
+                minutes=minutes,
+                session=prev["id"],
+            )
+        )
+
+    @api.model
+    def _release_lease(self, prev):
+        """End the visitor's live lease now: the session expires and the
+        number is free again (idle from now)."""
+        self.env.cr.execute(
+            SQL(
+                """
+            WITH closed AS (
+                UPDATE call_tracking_session
+                   SET expires_at = %(now)s, last_seen_at = %(now)s, write_date = %(now)s
+                 WHERE id = %(session)s
+             RETURNING id
+            )
+            UPDATE call_tracking_number
+               SET lease_session_id = NULL, lease_expires_at = %(now)s,
+                   last_released_at = %(now)s
+             WHERE id = %(number)s AND lease_session_id IN (SELECT id FROM closed)
+                """,
+                now=NOW,
+                session=prev["id"],
+                number=prev["number_id"],
+            ),
+            log_exceptions=False,
+        )
+
+    @api.model
+    def _session_columns(self, values):
+        columns = [
+            "visitor_key", "company_id", "website_id", "visitor_id", "channel_id",
+            "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
+            "gclid", "fbclid", "yclid", "ga_client_id", "referrer", "landing_url",
+            "user_agent",
+        ]  # fmt: skip
+        return columns, [values.get(c) or None for c in columns]
+
+    @api.model
+    def _lease_number(self, channel, values, preferred_id=None):
+        """Lease a free number of the channel's pool to a new session, in one
+        statement: pick (``FOR UPDATE SKIP LOCKED``: concurrent requests never
+        wait for nor take the same number), insert the session, point the
+        number at it. Preference: ``preferred_id`` (the visitor's previous
+        number) if free, then the number idle the longest.
+
+        Under repeatable read, a number leased by a transaction that committed
+        after ours began cannot be locked (serialization failure): then the
+        free candidates are tried one by one, each in a savepoint.
+
+        :return: the answer row, or None when the pool is full
+        """
+        try:
+            with self.env.cr.savepoint(flush=False):
+                return self._execute_returning(self._lease_query(channel, values, preferred_id))
+        except pg_errors.SerializationFailure as exc:
+            failure = exc
+        candidates = self.env.execute_query(
+            SQL(
+                """
+            SELECT id FROM call_tracking_number
+             WHERE pool_id = %(pool)s AND active
+               AND (lease_expires_at IS NULL OR lease_expires_at <= %(now)s)
+          ORDER BY COALESCE(lease_expires_at, last_released_at) ASC NULLS FIRST, id
+             LIMIT %(limit)s
+                """,
+                pool=channel["pool_id"],
+                now=NOW,
+                limit=LEASE_CANDIDATES,
+            )
+        )
+        for (candidate_id,) in candidates:
+            try:
+                with self.env.cr.savepoint(flush=False):
+                    row = self._execute_returning(
+                        self._lease_query(channel, values, only_id=candidate_id)
+                    )
+            except pg_errors.SerializationFailure as exc:
+                failure = exc
+                continue
+            if row:
+                return row
+        # every free number changed under us: let Odoo retry the request
+        # with a fresh snapshot
+        raise failure
+
+    @api.model
+    def _lease_query(self, channel, values, preferred_id=None, only_id=None):
+        columns, params = self._session_columns(values)
+        if only_id:
+            pick_filter = SQL("AND id = %s", only_id)
+        else:
+            pick_filter = SQL()
+        return SQL(
+            """
+        WITH pick AS (
+            SELECT id FROM call_tracking_number
+             WHERE pool_id = %(pool)s AND active %(pick_filter)s
+               AND (lease_expires_at IS NULL OR lease_expires_at <= %(now)s)
+          ORDER BY id = %(preferred)s DESC NULLS LAST,
+                   COALESCE(lease_expires_at, last_released_at) ASC NULLS FIRST, id
+             LIMIT 1
+               FOR UPDATE SKIP LOCKED
+        ), session AS (
+            INSERT INTO call_tracking_session (%(columns)s, mode, number_id, pool_id,
+                assigned_at, last_seen_at, expires_at,
+                create_uid, create_date, write_uid, write_date)
+            SELECT %(params)s, 'dynamic', pick.id, %(pool)s,
+                   %(now)s, %(now)s, %(now)s + %(hold)s * interval '1 minute',
+                   %(uid)s, %(now)s, %(uid)s, %(now)s
+              FROM pick
+         RETURNING id, number_id, expires_at
+        )
+        UPDATE call_tracking_number n
+           SET lease_session_id = session.id, lease_expires_at = session.expires_at,
+               last_released_at = COALESCE(n.lease_expires_at, n.last_released_at)
+          FROM session
+         WHERE n.id = session.number_id
+     RETURNING session.id, 'dynamic' AS mode, n.number,
+               EXTRACT(EPOCH FROM session.expires_at - %(now)s)::int AS expires_in
+            """,
+            pool=channel["pool_id"],
+            pick_filter=pick_filter,
+            now=NOW,
+            preferred=preferred_id or None,
+            columns=SQL(", ").join(SQL.identifier(c) for c in columns),
+            params=SQL(", ").join(SQL("%s", p) for p in params),
+            hold=channel["hold_minutes"],
+            uid=self.env.uid,
+        )
+
+    @api.model
+    def _insert_session(self, values, mode, number_id=None, pool_id=None, minutes=0):
+        """A session without a lease: static, default, or a pool's fallback."""
+        columns, params = self._session_columns(values)
+        return self._execute_returning(
+            SQL(
+                """
+            INSERT INTO call_tracking_session (%(columns)s, mode, number_id, pool_id,
+                assigned_at, last_seen_at, expires_at,
+                create_uid, create_date, write_uid, write_date)
+            VALUES (%(params)s, %(mode)s, %(number)s, %(pool)s,
+                    %(now)s, %(now)s, %(now)s + %(minutes)s * interval '1 minute',
+                    %(uid)s, %(now)s, %(uid)s, %(now)s)
+         RETURNING id, mode,
+                   (SELECT n.number FROM call_tracking_number n WHERE n.id = %(number)s)
+                   AS number,
+                   %(minutes)s * 60 AS expires_in
+                """,
+                columns=SQL(", ").join(SQL.identifier(c) for c in columns),
+                params=SQL(", ").join(SQL("%s", p) for p in params),
+                mode=mode,
+                number=number_id,
+                pool=pool_id,
+                now=NOW,
+                minutes=minutes,
+                uid=self.env.uid,
+            )
+        )
+
+    @api.model
+    def _answer(self, row, channel, setup, key):
+        """The public answer: only this visitor's own number and channel."""
+        self.invalidate_model()
+        self.env["call.tracking.number"].invalidate_model(
+            ["lease_session_id", "lease_expires_at", "last_released_at"]
+        )
+        if row["mode"] == "default":
+            number = channel["fallback"] if channel else setup["company_default"]
+            display = channel["fallback_display"] if channel else setup["company_default_display"]
+        elif row["mode"] == "static":
+            number, display = channel["number"], channel["display"]
+        else:
+            number = row["number"]
+            display = format_display(number, setup["display_format"])
+        return {
+            "number": number or None,
+            "display": display or None,
+            "href": f"tel:{number}" if number else None,
+            "mode": row["mode"],
+            "visitor": key,
+            "expires_in": max(int(row["expires_in"] or 0), 0),
+            "channel": channel["name"] if channel else None,
+        }
+
+    # ------------------------------------------------------------------
+    # Retention
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _cron_purge(self, batch_size=PURGE_BATCH):
+        """Delete the sessions older than their company's retention, one
+        batch per run; the cron is re-triggered while some remain. Sessions
+        still holding a lease are never deleted."""
+        self.env["res.company"].flush_model(["call_tracking_session_retention_days"])
+        self.flush_model()
+        rows = self.env.execute_query(
+            SQL(
+                """
+            WITH old AS (
+                SELECT s.id
+                  FROM call_tracking_session s
+                  JOIN res_company c ON c.id = s.company_id
+                 WHERE s.assigned_at < %(now)s
+                           - c.call_tracking_session_retention_days * interval '1 day'
+                   AND (s.expires_at IS NULL OR s.expires_at < %(now)s)
+                 LIMIT %(limit)s
+            )
+            DELETE FROM call_tracking_session s USING old WHERE s.id = old.id
+            RETURNING s.id
+                """,
+                now=NOW,
+                limit=batch_size,
+            )
+        )
+        self.invalidate_model()
+        self.env["call.tracking.number"].invalidate_model(["lease_session_id"])
+        done = len(rows)
+        # a full batch: maybe more to purge, the cron runs again soon
+        self.env["ir.cron"]._notify_progress(done=done, remaining=int(done == batch_size))
+        _logger.info("call_tracking: purged %s old visitor sessions", done)
+        return done

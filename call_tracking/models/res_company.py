@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ResCompany(models.Model):
@@ -10,3 +10,74 @@ class ResCompany(models.Model):
         help="A call from a number that called within this many days is attached "
         "to the caller's open lead instead of creating a new one. 0 disables it.",
     )
+    call_tracking_default_number = fields.Char(
+        string="Default Tracking Number",
+        help="Shown to website visitors that no channel recognises and when a "
+        "pool without its own fallback number is full. Stored in E.164.",
+    )
+    call_tracking_display_format = fields.Selection(
+        [("national", "National"), ("international", "International")],
+        string="Number Display Format",
+        default="national",
+        required=True,
+        help="How tracking numbers are written for people: national format for "
+        "numbers of the company's country, or always international.",
+    )
+    call_tracking_session_retention_days = fields.Integer(
+        string="Keep Visitor Sessions (days)",
+        default=180,
+        help="Visitor sessions older than this are deleted every night; the "
+        "hourly pool statistics are kept.",
+    )
+
+    _sql_constraints = [
+        (
+            "call_tracking_session_retention_days_positive",
+            "CHECK(call_tracking_session_retention_days > 0)",
+            "Visitor sessions must be kept at least one day.",
+        ),
+    ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("call_tracking_default_number"):
+                country = self.env["res.country"].browse(vals.get("country_id"))
+                vals["call_tracking_default_number"] = self._call_tracking_normalise(
+                    vals["call_tracking_default_number"],
+                    country or self.env.company.country_id,
+                )
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if vals.get("call_tracking_default_number"):
+            if len(self) > 1:
+                # each company reads the number with its own country
+                for company in self:
+                    company.write(dict(vals))
+                return True
+            country = (
+                self.env["res.country"].browse(vals["country_id"])
+                if vals.get("country_id")
+                else self.country_id
+            )
+            vals["call_tracking_default_number"] = self._call_tracking_normalise(
+                vals["call_tracking_default_number"], country
+            )
+        res = super().write(vals)
+        if {
+            "call_tracking_default_number",
+            "call_tracking_display_format",
+            "country_id",
+        } & vals.keys():
+            self.env.registry.clear_cache()
+        return res
+
+    @api.model
+    def _call_tracking_normalise(self, number, country):
+        return self.env["call.tracking.number"]._normalise_number(
+            number,
+            self.env.company,
+            label=self.env._("The default tracking number"),
+            country=country,
+        )

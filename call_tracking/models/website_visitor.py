@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class WebsiteVisitor(models.Model):
@@ -7,3 +7,19 @@ class WebsiteVisitor(models.Model):
     call_tracking_session_ids = fields.One2many(
         "call.tracking.session", "visitor_id", string="Call Tracking Sessions"
     )
+    call_tracking_session_count = fields.Integer(
+        string="Tracking Sessions",
+        compute="_compute_call_tracking_session_count",
+        groups="call_tracking.call_tracking_group_user",
+    )
+
+    @api.depends("call_tracking_session_ids")
+    def _compute_call_tracking_session_count(self):
+        counts = {}
+        if self.ids:
+            groups = self.env["call.tracking.session"]._read_group(
+                [("visitor_id", "in", self.ids)], ["visitor_id"], ["__count"]
+            )
+            counts = {visitor.id: count for visitor, count in groups}
+        for visitor in self:
+            visitor.call_tracking_session_count = counts.get(visitor.id, 0)

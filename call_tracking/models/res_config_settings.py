@@ -1,0 +1,21 @@
+from odoo import fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    call_tracking_default_number = fields.Char(
+        related="company_id.call_tracking_default_number", readonly=False
+    )
+    call_tracking_display_format = fields.Selection(
+        related="company_id.call_tracking_display_format", readonly=False
+    )
+    call_tracking_session_retention_days = fields.Integer(
+        related="company_id.call_tracking_session_retention_days", readonly=False
+    )
+    call_tracking_repeat_days = fields.Integer(
+        related="company_id.call_tracking_repeat_days", readonly=False
+    )
+    call_tracking_cors_origins = fields.Text(
+        related="website_id.call_tracking_cors_origins", readonly=False
+    )

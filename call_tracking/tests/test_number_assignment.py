@@ -1,0 +1,341 @@
+import psycopg2
+
+from odoo.tests import tagged
+from odoo.tools import SQL, mute_logger
+
+from .number_common import (
+    DEFAULT,
+    DIRECT,
+    FACEBOOK_URL,
+    FALLBACK,
+    GOOGLE_ADS_URL,
+    PAGE_URL,
+    POOL,
+    SAME_SITE,
+    SEO,
+    NumberAssignmentCommon,
+)
+
+ANSWER_KEYS = {"number", "display", "href", "mode", "visitor", "expires_in", "channel"}
+
+
+@tagged("post_install", "-at_install")
+class TestRecognition(NumberAssignmentCommon):
+    def recognise(self, url=None, referrer=None, company=None):
+        return self.env["call.tracking.channel"]._recognise(
+            company or self.company, url=url, referrer=referrer
+        )
+
+    def test_utm_rules(self):
+        self.assertEqual(self.recognise(GOOGLE_ADS_URL), self.channel_google)
+        self.assertEqual(
+            self.recognise("https://x.test/?utm_source=AdWords&utm_medium=CPC"),
+            self.channel_google,
+            "values are compared case-insensitively, any listed value matches",
+        )
+        # all conditions of a rule must hold: google without cpc is not Google Ads
+        self.assertEqual(
+            self.recognise("https://x.test/?utm_source=google&utm_medium=email"),
+            self.channel_direct,
+        )
+        self.assertEqual(
+            self.recognise("https://x.test/?utm_source=facebook"), self.channel_facebook
+        )
+
+    def test_click_ids(self):
+        self.assertEqual(self.recognise("https://x.test/?gclid=Cj0KCQ"), self.channel_google)
+        self.assertEqual(self.recognise(FACEBOOK_URL), self.channel_facebook)
+        self.assertEqual(
+            self.recognise("https://x.test/?gclid="), self.channel_direct, "an empty click id"
+        )
+
+    def test_referrers(self):
+        for referrer in (
+            "https://www.google.com/",
+            "https://www.google.co.uk/search?q=x",
+            "https://duckduckgo.com/",
+            "https://yandex.ru/search",
+        ):
+            self.assertEqual(self.recognise(PAGE_URL, referrer), self.channel_seo, referrer)
+        self.assertEqual(self.recognise(PAGE_URL, "https://notgoogle.com/"), self.channel_direct)
+        # a click on a Google ad comes from google.com too: priority decides
+        self.assertEqual(
+            self.recognise(GOOGLE_ADS_URL, "https://www.google.com/"), self.channel_google
+        )
+
+    def test_priority_and_cache_invalidation(self):
+        url = "https://x.test/?utm_source=facebook&gclid=abc"
+        self.assertEqual(self.recognise(url), self.channel_google)
+        self.channel_facebook.sequence = 1
+        self.assertEqual(self.recognise(url), self.channel_facebook, "the cache was cleared")
+        self.channel_facebook.rule_ids.filtered("utm_source").utm_source = "meta"
+        self.channel_facebook.rule_ids.filtered("landing_param").unlink()
+        self.assertEqual(self.recognise(url), self.channel_google)
+
+    def test_default_and_offline(self):
+        self.assertEqual(self.recognise(PAGE_URL, ""), self.channel_direct)
+        self.assertEqual(
+            self.recognise("https://x.test/?utm_source=billboard"),
+            self.channel_direct,
+            "offline channels are never recognised on the website",
+        )
+        self.channel_direct.active = False
+        self.assertFalse(self.recognise(PAGE_URL))
+
+    def test_companies_are_separate(self):
+        self.assertEqual(
+            self.recognise("https://x.test/?utm_source=google", company=self.company_2),
+            self.channel_2,
+        )
+        self.assertFalse(self.recognise(GOOGLE_ADS_URL, company=self.company_2) - self.channel_2)
+
+
+@tagged("post_install", "-at_install")
+class TestAssignment(NumberAssignmentCommon):
+    def test_new_dynamic_visitor(self):
+        answer = self.assign(GOOGLE_ADS_URL, "https://www.google.com/", user_agent="UA/1.0")
+        self.assertEqual(set(answer), ANSWER_KEYS)
+        self.assertEqual(answer["mode"], "dynamic")
+        self.assertEqual(answer["channel"], "Google Ads")
+        self.assertEqual(answer["number"], POOL[0], "never used numbers first, in order")
+        self.assertEqual(answer["href"], "tel:" + POOL[0])
+        self.assertEqual(answer["display"], "(212) 555-0121")
+        self.assertEqual(answer["expires_in"], 30 * 60)
+        self.assertGreaterEqual(len(answer["visitor"]), 32)
+        session = self.sessions(answer["visitor"])
+        self.assertRecordValues(
+            session,
+            [
+                {
+                    "mode": "dynamic",
+                    "channel_id": self.channel_google.id,
+                    "pool_id": self.pool.id,
+                    "number_id": self.pool_numbers[0].id,
+                    "utm_source": "google",
+                    "utm_medium": "cpc",
+                    "utm_campaign": "spring",
+                    "referrer": "https://www.google.com/",
+                    "landing_url": GOOGLE_ADS_URL,
+                    "user_agent": "UA/1.0",
+                }
+            ],
+        )
+        self.assertEqual(self.pool_numbers[0].lease_session_id, session)
+        self.assertEqual(self.pool_numbers[0].lease_expires_at, session.expires_at)
+        self.assertTrue(self.pool_numbers[0].is_leased)
+
+    def test_same_key_extends_hold(self):
+        first = self.assign(GOOGLE_ADS_URL)
+        self.time_passes(20)
+        session = self.sessions(first["visitor"])
+        old_expiry = session.expires_at
+        # internal navigation: no UTMs, same-site referrer
+        again = self.assign(PAGE_URL, SAME_SITE, key=first["visitor"])
+        self.assertEqual(again["number"], first["number"])
+        self.assertEqual(again["visitor"], first["visitor"])
+        self.assertEqual(again["mode"], "dynamic")
+        self.assertEqual(again["channel"], "Google Ads")
+        self.assertEqual(again["expires_in"], 30 * 60)
+        self.assertEqual(self.sessions(first["visitor"]), session, "no new session")
+        self.assertGreater(session.expires_at, old_expiry)
+        self.assertEqual(self.pool_numbers[0].lease_expires_at, session.expires_at)
+        # a ping with the landing URL again is the same touch
+        self.assertEqual(
+            self.assign(GOOGLE_ADS_URL, key=first["visitor"])["number"], first["number"]
+        )
+        self.assertEqual(len(self.sessions(first["visitor"])), 1)
+
+    def test_idle_longest_first(self):
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+            UPDATE call_tracking_number SET last_released_at = CASE id
+                WHEN %(n0)s THEN (now() AT TIME ZONE 'UTC') - interval '10 minutes'
+                WHEN %(n1)s THEN (now() AT TIME ZONE 'UTC') - interval '50 minutes'
+                WHEN %(n2)s THEN (now() AT TIME ZONE 'UTC') - interval '30 minutes' END
+             WHERE id IN %(ids)s
+                """,
+                n0=self.pool_numbers[0].id,
+                n1=self.pool_numbers[1].id,
+                n2=self.pool_numbers[2].id,
+                ids=tuple(self.pool_numbers.ids),
+            )
+        )
+        self.env.invalidate_all()
+        numbers = [self.assign(FACEBOOK_URL)["number"] for _i in range(3)]
+        self.assertEqual(numbers, [POOL[1], POOL[2], POOL[0]])
+
+    def test_exhaustion_fallback_and_stats(self):
+        answers = [self.assign(GOOGLE_ADS_URL) for _i in range(3)]
+        self.assertEqual(sorted(a["number"] for a in answers), sorted(POOL))
+        full = self.assign(FACEBOOK_URL)
+        self.assertEqual(full["mode"], "default")
+        self.assertEqual(full["number"], FALLBACK)
+        self.assertEqual(full["channel"], "Facebook Ads")
+        self.assertEqual(full["expires_in"], 30 * 60)
+        # the exhausted visitor keeps the fallback number during the hold...
+        again = self.assign(PAGE_URL, SAME_SITE, key=full["visitor"])
+        self.assertEqual(again["number"], FALLBACK)
+        self.assertEqual(len(self.sessions(full["visitor"])), 1)
+        # ...a pool without its own fallback number answers the company's
+        self.pool.default_number = False
+        self.assertEqual(self.assign(GOOGLE_ADS_URL)["number"], DEFAULT)
+        # hourly statistics: 5 arrivals, 2 of them exhausted, 3 leases at once
+        Stat = self.env["call.tracking.pool.stat"]
+        Stat._refresh(self.pool)
+        stat = Stat.search([("pool_id", "=", self.pool.id)])
+        self.assertRecordValues(
+            stat, [{"arrivals": 5, "exhaustions": 2, "peak_leases": 3, "number_count": 3}]
+        )
+        Stat._refresh(self.pool)
+        self.assertEqual(Stat.search_count([("pool_id", "=", self.pool.id)]), 1, "idempotent")
+        self.assertEqual(stat.arrivals, 5)
+
+    def test_expired_lease_is_leased_again(self):
+        first = self.assign(GOOGLE_ADS_URL)
+        self.assign(GOOGLE_ADS_URL)
+        self.assign(GOOGLE_ADS_URL)
+        self.time_passes(31)
+        # the first lease lapsed first: it is idle the longest
+        newcomer = self.assign(FACEBOOK_URL)
+        self.assertEqual(newcomer["number"], first["number"])
+        self.assertEqual(newcomer["mode"], "dynamic")
+        old_session = self.sessions(first["visitor"])
+        new_session = self.sessions(newcomer["visitor"])
+        self.assertLessEqual(old_session.expires_at, new_session.assigned_at)
+        self.assertEqual(self.pool_numbers[0].lease_session_id, new_session)
+        # the first visitor comes back: their number is taken, they get another
+        back = self.assign(PAGE_URL, key=first["visitor"])
+        self.assertEqual(back["visitor"], first["visitor"])
+        self.assertEqual(back["mode"], "dynamic")
+        self.assertNotEqual(back["number"], first["number"])
+        self.assertEqual(back["channel"], "Google Ads", "a direct return keeps the channel")
+
+    def test_returning_visitor_gets_previous_number(self):
+        first = self.assign(GOOGLE_ADS_URL + "&utm_term=plumber")
+        self.time_passes(45)
+        self.assign(FACEBOOK_URL)  # takes the number idle the longest, not ours
+        back = self.assign("https://shop.example.com/", key=first["visitor"])
+        self.assertEqual(back["number"], first["number"])
+        sessions = self.sessions(first["visitor"])
+        self.assertEqual(len(sessions), 2, "a new lease is a new session")
+        self.assertRecordValues(
+            sessions[0],
+            [
+                {
+                    "channel_id": self.channel_google.id,
+                    "utm_source": "google",
+                    "utm_term": "plumber",
+                    "landing_url": "https://shop.example.com/",
+                }
+            ],
+        )
+
+    def test_new_touch_moves_the_visitor(self):
+        first = self.assign(GOOGLE_ADS_URL)
+        old_session = self.sessions(first["visitor"])
+        # a Facebook click: same pool, the visitor keeps the number on the new channel
+        moved = self.assign(FACEBOOK_URL, key=first["visitor"])
+        self.assertEqual(moved["channel"], "Facebook Ads")
+        self.assertEqual(moved["number"], first["number"])
+        new_session = self.sessions(first["visitor"]) - old_session
+        self.assertEqual(new_session.fbclid, "IwAR0abc")
+        self.assertFalse(new_session.utm_source)
+        self.assertEqual(old_session.expires_at, new_session.assigned_at, "lease handed over")
+        self.assertEqual(self.pool_numbers[0].lease_session_id, new_session)
+        # a direct return keeps Facebook Ads
+        self.assertEqual(self.assign(PAGE_URL, key=first["visitor"])["channel"], "Facebook Ads")
+        # organic search: static SEO number, the pool number is free again
+        seo = self.assign(PAGE_URL, "https://www.bing.com/", key=first["visitor"])
+        self.assertEqual((seo["mode"], seo["number"], seo["channel"]), ("static", SEO, "SEO"))
+        self.assertFalse(self.pool_numbers[0].is_leased)
+        self.assertFalse(new_session.is_live)
+        # an unrecognised referral keeps the last channel
+        referral = self.assign(PAGE_URL, "https://blog.example.org/", key=first["visitor"])
+        self.assertEqual(referral["channel"], "SEO")
+
+    def test_static_and_default(self):
+        seo = self.assign(PAGE_URL, "https://www.google.com/")
+        self.assertEqual(seo["mode"], "static")
+        self.assertEqual(seo["number"], SEO)
+        self.assertEqual(seo["display"], "(212) 555-0111")
+        for _i in range(3):
+            again = self.assign(PAGE_URL, SAME_SITE, key=seo["visitor"])
+            self.assertEqual(again["number"], SEO)
+        self.assertEqual(len(self.sessions(seo["visitor"])), 1, "one session per visitor key")
+        self.assertEqual(self.sessions(seo["visitor"]).number_id, self.number_seo)
+        direct = self.assign(PAGE_URL)
+        self.assertEqual((direct["mode"], direct["number"]), ("static", DIRECT))
+        self.assertEqual(direct["channel"], "Direct")
+        self.channel_direct.active = False
+        nothing = self.assign(PAGE_URL)
+        self.assertEqual((nothing["mode"], nothing["number"]), ("default", DEFAULT))
+        self.assertIsNone(nothing["channel"])
+        self.company.call_tracking_default_number = False
+        empty = self.assign(PAGE_URL)
+        self.assertEqual(set(empty), ANSWER_KEYS)
+        self.assertIsNone(empty["number"])
+        self.assertIsNone(empty["href"])
+
+    def test_national_or_international_display(self):
+        self.company.call_tracking_display_format = "international"
+        self.assertEqual(self.assign(GOOGLE_ADS_URL)["display"], "+1 212-555-0121")
+        self.company.call_tracking_display_format = "national"
+        answer = self.assign(PAGE_URL, "https://www.google.com/")
+        self.assertEqual(answer["display"], "(212) 555-0111")
+
+    def test_unknown_or_foreign_keys_get_a_new_key(self):
+        first = self.assign(GOOGLE_ADS_URL)
+        forged = self.assign(GOOGLE_ADS_URL, key="made-up-key")
+        self.assertNotEqual(forged["visitor"], "made-up-key")
+        self.assertNotEqual(forged["number"], first["number"])
+        other = self.assign(PAGE_URL, key=first["visitor"], company=self.company_2)
+        self.assertNotEqual(other["visitor"], first["visitor"], "keys are per company")
+        self.assertEqual(other["number"], "+3225551234")
+        self.assertEqual(other["mode"], "default")
+
+    def test_query_count(self):
+        self.assign(PAGE_URL)  # warm the setup cache
+        self.env.invalidate_all()
+        with self.assertQueryCount(3):  # savepoint, lease statement, release
+            first = self.assign(GOOGLE_ADS_URL)
+        self.env.invalidate_all()
+        with self.assertQueryCount(2):  # visitor state, extension
+            self.assign(PAGE_URL, SAME_SITE, key=first["visitor"])
+        self.env.invalidate_all()
+        with self.assertQueryCount(1):
+            self.assign(PAGE_URL, "https://www.google.com/")
+
+    def test_lease_exclusion_constraint(self):
+        """Even with a bug, PostgreSQL refuses two overlapping leases of one
+        number."""
+        first = self.assign(GOOGLE_ADS_URL)
+        session = self.sessions(first["visitor"])
+        with (
+            mute_logger("odoo.sql_db"),
+            self.assertRaises(psycopg2.errors.ExclusionViolation),
+            self.env.cr.savepoint(),
+        ):
+            self.env["call.tracking.session"].create(
+                {
+                    "visitor_key": "intruder",
+                    "company_id": self.company.id,
+                    "mode": "dynamic",
+                    "number_id": session.number_id.id,
+                    "pool_id": self.pool.id,
+                    "assigned_at": session.assigned_at,
+                    "expires_at": session.expires_at,
+                }
+            )
+            self.env.flush_all()
+
+    def test_purge(self):
+        old = self.assign(GOOGLE_ADS_URL)
+        self.time_passes(60 * 24 * 10)
+        live = self.assign(GOOGLE_ADS_URL)
+        self.company.call_tracking_session_retention_days = 7
+        done = self.env["call.tracking.session"]._cron_purge()
+        self.assertEqual(done, 1)
+        self.assertFalse(self.sessions(old["visitor"]))
+        self.assertTrue(self.sessions(live["visitor"]))

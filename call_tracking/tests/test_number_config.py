@@ -1,0 +1,131 @@
+from psycopg2 import IntegrityError
+
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import tagged, users
+from odoo.tools import mute_logger
+
+from .number_common import NumberAssignmentCommon
+
+
+@tagged("post_install", "-at_install")
+class TestNumberConfig(NumberAssignmentCommon):
+    def test_numbers_are_stored_in_e164(self):
+        Number = self.env["call.tracking.number"]
+        numbers = Number.create(
+            [{"number": "(212) 555-0141"}, {"number": "+1 212 555 0142"}, {"number": "2125550143"}]
+        )
+        self.assertEqual(numbers.mapped("number"), ["+12125550141", "+12125550142", "+12125550143"])
+        self.assertEqual(numbers[0].number_display, "(212) 555-0141")
+        numbers[0].number = "212.555.0144"
+        self.assertEqual(numbers[0].number, "+12125550144")
+        # the company's country is the default region
+        belgian = Number.create({"number": "02 555 12 36", "company_id": self.company_2.id})
+        self.assertEqual(belgian.number, "+3225551236")
+        self.assertEqual(self.company_2.call_tracking_default_number, "+3225551234")
+        self.assertEqual(self.pool.default_number, "+12125550199")
+
+    def test_invalid_numbers_are_refused(self):
+        Number = self.env["call.tracking.number"]
+        for bad in ("12345", "not a number", "+1 212 555"):
+            with self.assertRaises(ValidationError) as catcher:
+                Number.create({"number": bad})
+            self.assertIn(bad, str(catcher.exception))
+        with self.assertRaises(ValidationError) as catcher:
+            self.pool.default_number = "555"
+        self.assertIn("fallback number 555", str(catcher.exception))
+        with self.assertRaises(ValidationError):
+            self.company.call_tracking_default_number = "0000"
+
+    def test_number_unique_per_company(self):
+        Number = self.env["call.tracking.number"]
+        with (
+            mute_logger("odoo.sql_db"),
+            self.assertRaises(IntegrityError),
+            self.env.cr.savepoint(),
+        ):
+            Number.create({"number": "(212) 555-0111"})  # the SEO number, other format
+        # another company may register the same number
+        Number.create({"number": "+12125550111", "company_id": self.company_2.id})
+
+    def test_channel_constraints(self):
+        with self.assertRaises(ValidationError):
+            self.channel_seo.number_id = self.pool_numbers[0]
+        with self.assertRaises(ValidationError):
+            self.env["call.tracking.channel"].create({"name": "Second direct", "is_default": True})
+        with self.assertRaises(ValidationError):
+            self.env["call.tracking.channel.rule"].create({"channel_id": self.channel_seo.id})
+        with self.assertRaises(ValidationError):
+            self.channel_2.number_id = self.number_seo
+
+    def test_pool_figures(self):
+        self.assertRecordValues(
+            self.pool, [{"number_count": 3, "live_lease_count": 0, "utilisation": 0.0}]
+        )
+        self.assign("https://x.test/?gclid=1")
+        self.pool.invalidate_recordset()
+        self.assertRecordValues(
+            self.pool, [{"number_count": 3, "live_lease_count": 1, "utilisation": 100.0 / 3}]
+        )
+        self.assertEqual(
+            self.env["call.tracking.number"].search([("is_leased", "=", True)]),
+            self.pool_numbers[0],
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestNumberAccess(NumberAssignmentCommon):
+    @users("ct_number_salesman")
+    def test_salesman_reads_config_but_cannot_change_it(self):
+        channel = self.env["call.tracking.channel"].browse(self.channel_google.id)
+        self.assertEqual(channel.pool_id.number_ids.mapped("number")[0], "+12125550121")
+        self.assertTrue(channel.rule_ids)
+        with self.assertRaises(AccessError):
+            channel.name = "Renamed"
+        with self.assertRaises(AccessError):
+            self.env["call.tracking.number"].create({"number": "+12125550150"})
+        with self.assertRaises(AccessError):
+            self.env["call.tracking.pool"].browse(self.pool.id).hold_minutes = 5
+        with self.assertRaises(AccessError):
+            self.env["call.tracking.channel.rule"].browse(channel.rule_ids[0].id).unlink()
+
+    @users("ct_number_manager")
+    def test_manager_configures(self):
+        channel = self.env["call.tracking.channel"].browse(self.channel_google.id)
+        channel.name = "Google Search Ads"
+        self.env["call.tracking.number"].create({"number": "+12125550151", "pool_id": self.pool.id})
+        self.assertEqual(self.pool.with_user(self.env.user).number_count, 4)
+
+    @users("ct_number_manager")
+    def test_multi_company_isolation(self):
+        # the manager only works in the first company
+        self.assertNotIn(self.company_2, self.env.user.company_ids)
+        Number = self.env["call.tracking.number"]
+        self.assertFalse(Number.search([("company_id", "=", self.company_2.id)]))
+        with self.assertRaises(AccessError):
+            Number.browse(self.number_2.id).number  # noqa: B018
+        with self.assertRaises(AccessError):
+            self.env["call.tracking.channel.rule"].browse(self.channel_2.rule_ids.id).utm_source  # noqa: B018
+
+    def test_public_and_portal_read_nothing(self):
+        public = self.env.ref("base.public_user")
+        portal = self.env["res.users"].create(
+            {
+                "name": "Paula Portal",
+                "login": "ct_number_portal",
+                "groups_id": [(6, 0, [self.env.ref("base.group_portal").id])],
+            }
+        )
+        records = (
+            self.channel_google,
+            self.channel_google.rule_ids[:1],
+            self.pool_numbers[0],
+            self.pool,
+        )
+        self.assign("https://x.test/?gclid=1")
+        session = self.env["call.tracking.session"].search([], limit=1)
+        self.env["call.tracking.pool.stat"]._refresh(self.pool)
+        stat = self.env["call.tracking.pool.stat"].search([], limit=1)
+        for user in (public, portal):
+            for record in (*records, session, stat):
+                with self.assertRaises(AccessError, msg=f"{user.login} {record}"):
+                    record.with_user(user).check_access("read")
