@@ -25,6 +25,7 @@
         "views/call_tracking_webhook_event_views.xml",
         "views/crm_lead_views.xml",
         "views/call_tracking_menus.xml",
+        "views/call_tracking_templates.xml",
         "views/call_tracking_quality_reason_views.xml",
         "views/call_tracking_cost_views.xml",
         "report/call_tracking_call_report_views.xml",

@@ -5,3 +5,4 @@ from . import test_webhook_generic
 from . import test_webhook_providers
 from . import test_number_assignment
 from . import test_number_config
+from . import test_website_tour

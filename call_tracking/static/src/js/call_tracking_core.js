@@ -103,16 +103,43 @@
         return null;
     }
 
-    /** National display from the international one: "+380 44 123 4567" -> "044 123 4567". */
-    function nationalDisplay(answer, prefix) {
+    /**
+     * The answer's display without its country code or trunk prefix:
+     * "+380 44 123 4567" and "044 123 4567" both give "44 123 4567". The
+     * endpoint writes numbers in the company's national or international
+     * format; either works.
+     */
+    function displayRest(answer) {
         const parts = splitE164(answer.number);
-        let rest = String(answer.display || "").trim();
-        if (parts && rest.startsWith("+" + parts.cc)) {
-            rest = rest.slice(parts.cc.length + 1).replace(/^[\s\u00a0.\-]+/, "");
-        } else if (parts) {
-            rest = parts.nsn;
+        const display = String(answer.display || "").trim();
+        if (!parts) {
+            return display;
         }
-        return (prefix || "") + rest;
+        const skip = digitsOf(display).length - parts.nsn.length; // digits before the NSN
+        if (!display || digitsOf(display).slice(skip) !== parts.nsn || skip < 0) {
+            return parts.nsn;
+        }
+        let seen = 0;
+        let i = 0;
+        while (seen < skip && i < display.length) {
+            if (/\d/.test(display[i])) {
+                seen++;
+            }
+            i++;
+        }
+        // drop the separators after the prefix, but keep an opening "(" of the NSN
+        return display.slice(i).replace(/^[\s\u00a0.\-)/+]+/, "");
+    }
+
+    /** "+380 44 123 4567" */
+    function internationalDisplay(answer) {
+        const parts = splitE164(answer.number);
+        return parts ? `+${parts.cc} ${displayRest(answer)}` : String(answer.display || "");
+    }
+
+    /** The national display with the page's own trunk prefix: "0" -> "044 123 4567". */
+    function nationalDisplay(answer, prefix) {
+        return (prefix || "") + displayRest(answer);
     }
 
     /**
@@ -130,7 +157,7 @@
         }
         if (parts.cc !== companyParts.cc) {
             // Another country: its national format means nothing here.
-            return answer.display || answer.number;
+            return internationalDisplay(answer);
         }
         const newDigits = match.prefix + parts.nsn;
         if (newDigits.length === digitsOf(original).length) {
@@ -140,7 +167,8 @@
         }
         if (match.international) {
             const plus = /^\s*\+/.test(original);
-            return plus ? answer.display : answer.display.replace(/^\+/, match.prefix.slice(0, -parts.cc.length));
+            const international = internationalDisplay(answer);
+            return plus ? international : international.replace(/^\+/, match.prefix.slice(0, -parts.cc.length));
         }
         return nationalDisplay(answer, match.prefix);
     }
@@ -433,8 +461,14 @@
                 if (el.children.length || digitsOf(text) === digitsOf(answer.number) || replaceInText(text, splitE164(answer.number), answer, minDigits) !== null) {
                     continue; // holds markup, or already shows the tracking number
                 }
-                const national = (el.getAttribute("data-call-tracking") || "").toLowerCase() === "national";
-                const display = national ? nationalDisplay(answer, "0") : answer.display;
+                // data-call-tracking="international" or "national"; else as the endpoint writes it
+                const format = (el.getAttribute("data-call-tracking") || "").toLowerCase();
+                let display = answer.display;
+                if (format === "international") {
+                    display = internationalDisplay(answer);
+                } else if (format === "national" && /^\s*\+/.test(answer.display)) {
+                    display = nationalDisplay(answer, "0");
+                }
                 if (el.firstChild && el.firstChild.nodeType === Node.TEXT_NODE) {
                     this._set(el.firstChild, null, display);
                 } else {
@@ -572,7 +606,7 @@
         get current() {
             return current;
         },
-        utils: {digitsOf, splitE164, matchNumber, formatLike, nationalDisplay, replaceInText, telNumber, gaClientId, isValidAnswer},
+        utils: {digitsOf, splitE164, matchNumber, formatLike, displayRest, internationalDisplay, nationalDisplay, replaceInText, telNumber, gaClientId, isValidAnswer},
     };
 
     // Standalone: start from the attributes of our own <script> tag.
