@@ -1,0 +1,148 @@
+"""System tests: a real Odoo server (prefork, 2 workers) spoken to over HTTP.
+
+Fixtures (session-wide unless said otherwise):
+
+``odoo_db``
+    A database with call_tracking installed and demo data. ``make test``
+    passes the one its Odoo tests just ran on (env ``CALL_TRACKING_TEST_DB``;
+    Odoo's test cases roll back). Without it (``pytest tests/`` alone) one is
+    made from the template database and dropped at the end (KEEP_DB=1 keeps).
+``odoo_server``
+    The running server: ``.url`` (base URL), ``.db``, ``.rpc`` (admin
+    JSON-RPC: ``odoo_server.rpc("res.partner", "search_count", [])``),
+    ``.log_path``, ``.allowed_errors``. The session fails when its log has
+    ERROR/CRITICAL lines; a test that provokes one on purpose appends a regex
+    to ``odoo_server.allowed_errors``.
+``base_url``, ``rpc``
+    Shortcuts for ``odoo_server.url`` and ``odoo_server.rpc``.
+``odoo_server_factory``
+    Starts more servers with their own options, stopped at the end::
+
+        srv = odoo_server_factory("--proxy-mode", workers=4)
+        srv = odoo_server_factory(workers=0, fresh_db=True)  # own database
+
+Markers: ``bench`` (benchmarks: print figures, never assert timings) is
+excluded by default; ``make bench`` runs them.
+"""
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import devlib
+
+
+@pytest.fixture(scope="session")
+def log_dir():
+    run_dir = os.environ.get("PYTEST_RUN_DIR")
+    path = (
+        Path(run_dir)
+        if run_dir
+        else devlib.LOGS / (time.strftime("%Y%m%d-%H%M%S") + f"-pytest-{os.getpid()}")
+    )
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _keep_db():
+    return os.environ.get("KEEP_DB") == "1"
+
+
+def _make_db(log_dir):
+    return devlib.create_module_db("pytest", log_dir, echo=lambda msg: print(msg, flush=True))
+
+
+def _release_db(name):
+    if _keep_db():
+        devlib.comment_db(name, "keep: pytest")
+        print(f"\nkept database {name}")
+    else:
+        devlib.drop_db(name)
+
+
+@pytest.fixture(scope="session")
+def odoo_db(log_dir):
+    name = os.environ.get(devlib.TEST_DB_ENV)
+    if name:
+        state = devlib.module_state(name)
+        if state != "installed":
+            pytest.fail(f"{devlib.MODULE} is {state or 'absent'} in {name}", pytrace=False)
+        yield name
+        return
+    name = _make_db(log_dir)
+    try:
+        yield name
+    finally:
+        _release_db(name)
+
+
+def _check_log(server):
+    errors = server.log_errors()
+    if errors:
+        text = "\n\n".join(errors)
+        pytest.fail(
+            f"ERROR/CRITICAL lines in the Odoo server log {server.log_path}:\n{text}",
+            pytrace=False,
+        )
+
+
+@pytest.fixture(scope="session")
+def odoo_server(odoo_db, log_dir):
+    server = devlib.OdooServer(odoo_db, log_dir / "odoo-server.log", workers=2)
+    try:
+        server.start()
+    except devlib.SetupError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()
+    _check_log(server)
+
+
+@pytest.fixture(scope="session")
+def base_url(odoo_server):
+    return odoo_server.url
+
+
+@pytest.fixture(scope="session")
+def rpc(odoo_server):
+    return odoo_server.rpc
+
+
+@pytest.fixture(scope="session")
+def odoo_server_factory(odoo_db, log_dir):
+    """start(*odoo_args, workers=2, db=None, fresh_db=False) -> OdooServer"""
+    servers, own_dbs = [], []
+
+    def start(*odoo_args, workers=2, db=None, fresh_db=False):
+        if fresh_db:
+            db = _make_db(log_dir)
+            own_dbs.append(db)
+        index = len(servers) + 1
+        server = devlib.OdooServer(
+            db or odoo_db,
+            log_dir / f"odoo-server-{index}.log",
+            workers=workers,
+            extra_args=odoo_args,
+        )
+        servers.append(server)
+        try:
+            server.start()
+        except devlib.SetupError as exc:
+            pytest.fail(str(exc), pytrace=False)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+    for db in own_dbs:
+        _release_db(db)
+    for server in servers:
+        _check_log(server)
