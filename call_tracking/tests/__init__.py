@@ -1,3 +1,4 @@
+from . import test_menus
 from . import test_reports
 from . import test_pool_sizing
 from . import test_webhook_attribution
