@@ -1,3 +1,4 @@
+from datetime import timedelta
 from urllib.parse import parse_qsl, urlsplit
 
 from odoo import api, fields, models, tools
@@ -410,6 +411,52 @@ class CallTrackingChannel(models.Model):
                     continue
                 return channel
         return None
+
+    # ------------------------------------------------------ targeted call goal
+    targeted_goal = fields.Float(
+        string="Targeted Calls Goal (%)",
+        default=lambda self: self.env.company.call_tracking_targeted_goal,
+        help="Share of targeted calls marketing should reach on this channel.",
+    )
+    targeted_share = fields.Float(
+        string="Targeted Calls (%)",
+        compute="_compute_targeted_share",
+        digits=(16, 1),
+        groups="call_tracking.call_tracking_group_manager",
+        help="Targeted calls among the qualified calls of the last days (pool health "
+        "period of the company settings).",
+    )
+    targeted_goal_met = fields.Boolean(
+        compute="_compute_targeted_share",
+        groups="call_tracking.call_tracking_group_manager",
+    )
+
+    @api.depends("targeted_goal")
+    def _compute_targeted_share(self):
+        """One grouped read for all channels."""
+        counts = {}
+        if self.ids:
+            days = max(self.company_id.mapped("call_tracking_health_days") or [30])
+            since = fields.Datetime.now() - timedelta(days=days)
+            for channel, quality, count in self.env["call.tracking.call"]._read_group(
+                [
+                    ("channel_id", "in", self.ids),
+                    ("quality", "!=", False),
+                    ("start_at", ">=", since),
+                ],
+                ["channel_id", "quality"],
+                ["__count"],
+            ):
+                counts.setdefault(channel.id, {})[quality] = count
+        for channel in self:
+            by_quality = counts.get(channel.id, {})
+            qualified = sum(by_quality.values())
+            channel.targeted_share = (
+                100.0 * by_quality.get("targeted", 0) / qualified if qualified else 0.0
+            )
+            channel.targeted_goal_met = bool(qualified) and (
+                channel.targeted_share >= channel.targeted_goal
+            )
 
 
 class CallTrackingChannelRule(models.Model):

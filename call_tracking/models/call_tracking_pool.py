@@ -1,5 +1,9 @@
+from datetime import timedelta
+
 from odoo import api, fields, models
 from odoo.tools import SQL
+
+from ..tools.pool_sizing import MAX_POOL_SIZE, offered_load, recommended_pool_size
 
 
 class CallTrackingPool(models.Model):
@@ -121,4 +125,152 @@ class CallTrackingPool(models.Model):
         )
         action["domain"] = [("pool_id", "=", self.id), ("mode", "=", "dynamic")]
         action["context"] = {"search_default_filter_live": 1}
+        return action
+
+    # ------------------------------------------------------------ pool health
+    health_since = fields.Datetime(
+        compute="_compute_health",
+        groups="call_tracking.call_tracking_group_manager",
+        help="Start of the period of the health figures (company setting).",
+    )
+    health_arrivals = fields.Integer(
+        string="Visitor Arrivals",
+        compute="_compute_health",
+        groups="call_tracking.call_tracking_group_manager",
+    )
+    health_peak_arrivals = fields.Integer(
+        string="Arrivals at the Peak Hour",
+        compute="_compute_health",
+        groups="call_tracking.call_tracking_group_manager",
+        help="Most new visitors seen in one hour of the period.",
+    )
+    health_peak_leases = fields.Integer(
+        string="Peak Concurrent Sessions",
+        compute="_compute_health",
+        groups="call_tracking.call_tracking_group_manager",
+    )
+    health_exhaustions = fields.Integer(
+        string="Exhaustions",
+        compute="_compute_health",
+        groups="call_tracking.call_tracking_group_manager",
+        help="Arrivals that found every number leased and saw the fallback number.",
+    )
+    health_exhaustion_rate = fields.Float(
+        string="Exhaustion Share (%)",
+        compute="_compute_health",
+        digits=(16, 2),
+        groups="call_tracking.call_tracking_group_manager",
+    )
+    health_call_count = fields.Integer(
+        string="Calls",
+        compute="_compute_health",
+        groups="call_tracking.call_tracking_group_manager",
+        help="Calls to the pool's numbers or to its fallback number.",
+    )
+    health_unattributed_rate = fields.Float(
+        string="Unattributed Calls (%)",
+        compute="_compute_health",
+        digits=(16, 1),
+        groups="call_tracking.call_tracking_group_manager",
+        help="Calls matched to no visitor session.",
+    )
+    health_visit_minutes = fields.Float(
+        string="Average Visit (minutes)",
+        compute="_compute_health",
+        digits=(16, 1),
+        groups="call_tracking.call_tracking_group_manager",
+        help="From a visitor's first to last activity, over the period's sessions.",
+    )
+    health_offered_load = fields.Float(
+        string="Offered Load (Erlangs)",
+        compute="_compute_health",
+        digits=(16, 2),
+        groups="call_tracking.call_tracking_group_manager",
+        help="Arrivals per minute at the peak hour x (hold time + average visit): the "
+        "average number of numbers the peak hour keeps busy.",
+    )
+    health_exhaustion_target = fields.Float(
+        related="company_id.call_tracking_exhaustion_target",
+        string="Acceptable Exhaustion (%)",
+    )
+    recommended_size = fields.Integer(
+        string="Recommended Pool Size",
+        compute="_compute_health",
+        groups="call_tracking.call_tracking_group_manager",
+        help="Smallest pool whose chance of exhaustion at the peak hour stays under the "
+        "acceptable exhaustion (Erlang B, see README).",
+    )
+
+    def _compute_health(self):
+        """Figures of the last days (company setting) for all pools at once:
+        one grouped read of the pool health report and one session query."""
+        now = fields.Datetime.now()
+        since_by_pool = {
+            pool.id: now - timedelta(days=pool.company_id.call_tracking_health_days or 30)
+            for pool in self
+        }
+        figures, visits = {}, {}
+        if self.ids:
+            for since in set(since_by_pool.values()):
+                pool_ids = [pid for pid, start in since_by_pool.items() if start == since]
+                groups = self.env["call.tracking.pool.report"]._read_group(
+                    [("pool_id", "in", pool_ids), ("date", ">=", since)],
+                    ["pool_id", "date:hour"],
+                    [
+                        "arrivals:sum",
+                        "exhaustions:sum",
+                        "peak_leases:max",
+                        "call_count:sum",
+                        "unattributed_count:sum",
+                    ],
+                )
+                for pool, _hour, arrivals, exhaustions, peak, calls, unattributed in groups:
+                    total = figures.setdefault(pool.id, [0, 0, 0, 0, 0, 0])
+                    total[0] += arrivals
+                    total[1] = max(total[1], arrivals)
+                    total[2] = max(total[2], peak or 0)
+                    total[3] += exhaustions
+                    total[4] += calls
+                    total[5] += unattributed
+            visits = dict(
+                self.env.execute_query(
+                    SQL(
+                        """
+                        SELECT pool_id,
+                               avg(extract(epoch FROM last_seen_at - assigned_at)) / 60.0
+                          FROM call_tracking_session
+                         WHERE pool_id IN %s AND mode = 'dynamic'
+                           AND assigned_at >= %s AND last_seen_at IS NOT NULL
+                      GROUP BY pool_id
+                        """,
+                        tuple(self.ids),
+                        min(since_by_pool.values()),
+                    )
+                )
+            )
+        for pool in self:
+            arrivals, peak_arrivals, peak, exhaustions, calls, unattributed = figures.get(
+                pool.id, [0] * 6
+            )
+            visit = float(visits.get(pool.id) or 0.0)
+            load = offered_load(peak_arrivals, pool.hold_minutes, visit)
+            target = (pool.company_id.call_tracking_exhaustion_target or 1.0) / 100.0
+            pool.health_since = since_by_pool[pool.id]
+            pool.health_arrivals = arrivals
+            pool.health_peak_arrivals = peak_arrivals
+            pool.health_peak_leases = peak
+            pool.health_exhaustions = exhaustions
+            pool.health_exhaustion_rate = 100.0 * exhaustions / arrivals if arrivals else 0.0
+            pool.health_call_count = calls
+            pool.health_unattributed_rate = 100.0 * unattributed / calls if calls else 0.0
+            pool.health_visit_minutes = visit
+            pool.health_offered_load = load
+            pool.recommended_size = recommended_pool_size(load, target) or MAX_POOL_SIZE
+
+    def action_view_health(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "call_tracking.call_tracking_pool_report_action"
+        )
+        action["domain"] = [("pool_id", "=", self.id)]
         return action

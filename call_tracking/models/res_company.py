@@ -29,12 +29,39 @@ class ResCompany(models.Model):
         help="Visitor sessions older than this are deleted every night; the "
         "hourly pool statistics are kept.",
     )
+    # reports
+    call_tracking_targeted_goal = fields.Float(
+        string="Targeted Calls Goal (%)",
+        default=80.0,
+        help="Share of targeted calls a channel should reach; the default goal of new channels.",
+    )
+    call_tracking_exhaustion_target = fields.Float(
+        string="Acceptable Pool Exhaustion (%)",
+        default=1.0,
+        help="The recommended pool size keeps the chance that a visitor finds the pool "
+        "full at the peak hour under this value.",
+    )
+    call_tracking_health_days = fields.Integer(
+        string="Pool Health Period (days)",
+        default=30,
+        help="Pool health figures and channel targeted shares cover this many past days.",
+    )
 
     _sql_constraints = [
         (
             "call_tracking_session_retention_days_positive",
             "CHECK(call_tracking_session_retention_days > 0)",
             "Visitor sessions must be kept at least one day.",
+        ),
+        (
+            "call_tracking_exhaustion_target_range",
+            "CHECK(call_tracking_exhaustion_target > 0 AND call_tracking_exhaustion_target < 100)",
+            "The acceptable pool exhaustion must be between 0 and 100%.",
+        ),
+        (
+            "call_tracking_health_days_positive",
+            "CHECK(call_tracking_health_days > 0)",
+            "The pool health period must be at least one day.",
         ),
     ]
 

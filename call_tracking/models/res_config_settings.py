@@ -16,6 +16,15 @@ class ResConfigSettings(models.TransientModel):
     call_tracking_repeat_days = fields.Integer(
         related="company_id.call_tracking_repeat_days", readonly=False
     )
+    call_tracking_targeted_goal = fields.Float(
+        related="company_id.call_tracking_targeted_goal", readonly=False
+    )
+    call_tracking_exhaustion_target = fields.Float(
+        related="company_id.call_tracking_exhaustion_target", readonly=False
+    )
+    call_tracking_health_days = fields.Integer(
+        related="company_id.call_tracking_health_days", readonly=False
+    )
     call_tracking_cors_origins = fields.Text(
         related="website_id.call_tracking_cors_origins", readonly=False
     )

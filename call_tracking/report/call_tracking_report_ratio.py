@@ -15,16 +15,17 @@ class CallTrackingReportRatioMixin(models.AbstractModel):
     _name = "call.tracking.report.ratio.mixin"
     _description = "Call Tracking Report Ratios"
 
-    # {ratio field: (numerator field, denominator field, factor)}
-    _report_ratios = {}
+    # ((ratio field, numerator field, denominator field, factor), ...)
+    _report_ratios = ()
 
     @api.model
     def read_group(self, domain, fields, groupby, offset=0, limit=None, orderby=False, lazy=True):
+        definitions = {name: (num, den, factor) for name, num, den, factor in self._report_ratios}
         ratios = []
         kept = []
         for spec in fields:
             fname = spec.split(":")[0].strip()
-            if fname in self._report_ratios:
+            if fname in definitions:
                 ratios.append(fname)
             else:
                 kept.append(spec)
@@ -34,7 +35,7 @@ class CallTrackingReportRatioMixin(models.AbstractModel):
             )
         sums = []
         for fname in ratios:
-            numerator, denominator, _factor = self._report_ratios[fname]
+            numerator, denominator, _factor = definitions[fname]
             for operand in (numerator, denominator):
                 if operand not in sums:
                     sums.append(operand)
@@ -44,7 +45,7 @@ class CallTrackingReportRatioMixin(models.AbstractModel):
         )
         for group in groups:
             for fname in ratios:
-                numerator, denominator, factor = self._report_ratios[fname]
+                numerator, denominator, factor = definitions[fname]
                 den = group.get(f"__ratio_{denominator}") or 0.0
                 num = group.get(f"__ratio_{numerator}") or 0.0
                 group[fname] = num * factor / den if den else False

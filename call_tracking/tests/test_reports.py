@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from odoo import Command
 from odoo.exceptions import AccessError
@@ -6,6 +6,8 @@ from odoo.tests import tagged
 from odoo.tests.common import TransactionCase
 
 from odoo.addons.mail.tests.common import mail_new_test_user
+
+from ..tools.pool_sizing import erlang_b
 
 CALL_MEASURES = [
     "call_count:sum",
@@ -379,3 +381,106 @@ class TestCallTrackingReports(TransactionCase):
         self.assertEqual(call_5.quality, "untargeted")
         with self.assertRaises(ValueError):
             (self.l1 | self.l2).action_call_targeted()
+
+    def test_channel_targeted_share(self):
+        """Targeted share per channel against its goal (80% by default)."""
+        self.company.call_tracking_health_days = 400  # back to the January calls
+        channels = (self.google | self.board).with_user(self.manager)
+        self.assertEqual(self.google.targeted_goal, 80.0)
+        self.assertAlmostEqual(channels[0].targeted_share, 75.0)  # 3 of 4 qualified calls
+        self.assertFalse(channels[0].targeted_goal_met)
+        self.assertAlmostEqual(channels[1].targeted_share, 100.0)
+        self.assertTrue(channels[1].targeted_goal_met)
+        self.google.targeted_goal = 70.0
+        self.assertTrue(self.google.with_user(self.manager).targeted_goal_met)
+
+
+@tagged("post_install", "-at_install")
+class TestPoolHealth(TransactionCase):
+    """Two hours of a 3-number pool: 10 arrivals (1 exhaustion) then 30
+    arrivals (9 exhaustions), and 4 calls of which 1 is unattributed."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.manager = mail_new_test_user(
+            cls.env, login="ct_pool_manager", groups="sales_team.group_sale_manager"
+        )
+        cls.env.company.call_tracking_exhaustion_target = 1.0
+        cls.pool = cls.env["call.tracking.pool"].create({"name": "Health pool", "hold_minutes": 30})
+        cls.numbers = cls.env["call.tracking.number"].create(
+            [{"number": f"+38044555000{index}", "pool_id": cls.pool.id} for index in range(3)]
+        )
+        provider = cls.env["call.tracking.provider"].create({"name": "Health provider"})
+        hour = datetime.now().replace(minute=0, second=0, microsecond=0)
+        cls.env["call.tracking.pool.stat"].create(
+            [
+                {
+                    "pool_id": cls.pool.id,
+                    "hour": hour - timedelta(hours=2),
+                    "arrivals": 10,
+                    "exhaustions": 1,
+                    "peak_leases": 2,
+                },
+                {
+                    "pool_id": cls.pool.id,
+                    "hour": hour - timedelta(hours=1),
+                    "arrivals": 30,
+                    "exhaustions": 9,
+                    "peak_leases": 3,
+                },
+            ]
+        )
+        cls.env["call.tracking.call"].create(
+            [
+                {
+                    "provider_id": provider.id,
+                    "provider_call_id": f"health-{index}",
+                    "company_id": cls.env.company.id,
+                    "number_id": cls.numbers[index % 3].id,
+                    "called_number": cls.numbers[index % 3].number,
+                    "start_at": hour - timedelta(minutes=90 - index),
+                    "status": "answered",
+                    "attribution_method": method,
+                }
+                for index, method in enumerate(["session", "session", "session_expired", "unknown"])
+            ]
+        )
+
+    def test_pool_health_figures(self):
+        pool = self.pool.with_user(self.manager)
+        self.assertEqual(pool.health_arrivals, 40)
+        self.assertEqual(pool.health_peak_arrivals, 30)
+        self.assertEqual(pool.health_peak_leases, 3)
+        self.assertEqual(pool.health_exhaustions, 10)
+        self.assertAlmostEqual(pool.health_exhaustion_rate, 25.0)  # 10/40, not (10% + 30%)/2
+        self.assertEqual(pool.health_call_count, 4)
+        self.assertAlmostEqual(pool.health_unattributed_rate, 25.0)
+        # no sessions: hold only; 30 arrivals/h x 30 min = 15 Erlangs
+        self.assertAlmostEqual(pool.health_offered_load, 15.0)
+        # B(23, 15) > 1% >= B(24, 15)
+        self.assertEqual(pool.recommended_size, 24)
+        self.assertGreater(erlang_b(23, 15), 0.01)
+        self.env.company.call_tracking_exhaustion_target = 5.0
+        self.pool.invalidate_recordset()
+        self.assertEqual(self.pool.with_user(self.manager).recommended_size, 20)
+
+    def test_pool_report(self):
+        report = self.env["call.tracking.pool.report"].with_user(self.manager)
+        [group] = report.read_group(
+            [("pool_id", "=", self.pool.id)],
+            ["arrivals", "exhaustions", "peak_leases", "exhaustion_rate", "unattributed_rate"],
+            ["pool_id"],
+            lazy=False,
+        )
+        self.assertEqual(group["arrivals"], 40)
+        self.assertEqual(group["peak_leases"], 3)  # max, not sum
+        self.assertAlmostEqual(group["exhaustion_rate"], 25.0)
+        self.assertAlmostEqual(group["unattributed_rate"], 25.0)
+        hours = report.read_group(
+            [("pool_id", "=", self.pool.id), ("arrivals", ">", 0)],
+            ["exhaustion_rate"],
+            ["date:hour"],
+            lazy=False,
+        )
+        self.assertEqual(sorted(round(g["exhaustion_rate"]) for g in hours), [10, 30])
