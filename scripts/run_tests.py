@@ -150,7 +150,7 @@ def run_odoo_tests(tally, logdir, db, test_tags, timeout):
             + "\n".join(rep.env_skips)
         )
     if rep.error_blocks and not rep.bad_tests:
-        other.append("ERROR/CRITICAL lines in the Odoo log (see below)")
+        other.append("ERROR/CRITICAL lines in the Odoo log")
     for block in rep.error_blocks:
         tally.problem(f"Odoo log ({rel})", block)
     for msg in other:
