@@ -19,11 +19,11 @@
         "views/call_tracking_number_views.xml",
         "views/call_tracking_pool_views.xml",
         "views/call_tracking_session_views.xml",
-        "views/res_config_settings_views.xml",
         "views/call_tracking_provider_views.xml",
         "views/call_tracking_call_views.xml",
         "views/call_tracking_webhook_event_views.xml",
         "views/crm_lead_views.xml",
+        "views/res_config_settings_views.xml",
         "views/call_tracking_menus.xml",
         "views/call_tracking_templates.xml",
         "views/call_tracking_quality_reason_views.xml",
@@ -33,8 +33,11 @@
         "report/call_tracking_pool_report_views.xml",
     ],
     "demo": [
+        "demo/call_tracking_demo.xml",
         # after demo/call_tracking_demo.xml (its numbers get the demo provider)
         "demo/call_tracking_provider_demo.xml",
+        # last: calls, leads, costs and pool statistics on the demo channels
+        "demo/call_tracking_report_demo.xml",
     ],
     "assets": {
         "web.assets_frontend": [

@@ -80,7 +80,8 @@ class CallTrackingController(http.Controller):
         httprequest = request.httprequest
         if httprequest.content_length and httprequest.content_length > MAX_BODY:
             raise ValueError("request body too large")
-        raw = httprequest.get_data(cache=False, parse_form_data=False)
+        # cached: Odoo replays the request after a serialization failure
+        raw = httprequest.get_data(cache=True, parse_form_data=False)
         if len(raw) > MAX_BODY:
             raise ValueError("request body too large")
         if not raw.strip():
