@@ -7,3 +7,4 @@ from . import test_webhook_providers
 from . import test_number_assignment
 from . import test_number_config
 from . import test_website_tour
+from . import test_number_controller

@@ -27,6 +27,8 @@ class NumberAssignmentCommon(TransactionCase):
         cls.company = env.company
         cls.company.country_id = env.ref("base.us")
         cls.company.call_tracking_default_number = DEFAULT
+        # start from a known setup, with or without the demo data
+        env["call.tracking.channel"].search([("company_id", "=", cls.company.id)]).active = False
         Number = env["call.tracking.number"]
         cls.pool = env["call.tracking.pool"].create(
             {"name": "Paid", "hold_minutes": 30, "default_number": FALLBACK}

@@ -67,7 +67,9 @@ class TestNumberConfig(NumberAssignmentCommon):
             self.pool, [{"number_count": 3, "live_lease_count": 1, "utilisation": 100.0 / 3}]
         )
         self.assertEqual(
-            self.env["call.tracking.number"].search([("is_leased", "=", True)]),
+            self.env["call.tracking.number"].search(
+                [("pool_id", "=", self.pool.id), ("is_leased", "=", True)]
+            ),
             self.pool_numbers[0],
         )
 
