@@ -4,7 +4,7 @@ import logging
 from odoo import http
 from odoo.http import request
 
-from odoo.addons.call_tracking.models.website import origin_of
+from ..models.website import origin_of
 
 _logger = logging.getLogger(__name__)
 

@@ -125,7 +125,6 @@ class CallTrackingChannel(models.Model):
     )
     pool_id = fields.Many2one(
         "call.tracking.pool",
-        string="Pool",
         index="btree_not_null",
         domain="[('company_id', '=', company_id)]",
     )
@@ -141,9 +140,9 @@ class CallTrackingChannel(models.Model):
         "call.tracking.channel.rule", "channel_id", string="Recognition Rules"
     )
     # UTM values written on the sessions and leads of this channel
-    source_id = fields.Many2one("utm.source", string="Source", index="btree_not_null")
-    medium_id = fields.Many2one("utm.medium", string="Medium", index="btree_not_null")
-    campaign_id = fields.Many2one("utm.campaign", string="Campaign", index="btree_not_null")
+    source_id = fields.Many2one("utm.source", index="btree_not_null")
+    medium_id = fields.Many2one("utm.medium", index="btree_not_null")
+    campaign_id = fields.Many2one("utm.campaign", index="btree_not_null")
     color = fields.Integer()
     rule_count = fields.Integer(compute="_compute_rule_count")
     session_count = fields.Integer(compute="_compute_session_count")

@@ -97,7 +97,7 @@ class CallTrackingSession(models.Model):
     )
 
     def init(self):
-        super().init()
+        res = super().init()
         cr = self.env.cr
         # the last session of a number at a given time: call attribution
         cr.execute(
@@ -115,6 +115,7 @@ class CallTrackingSession(models.Model):
             )
         )
         self._init_lease_exclusion()
+        return res
 
     def _init_lease_exclusion(self):
         """Make two overlapping leases of one dynamic number impossible, even
