@@ -96,6 +96,13 @@ class CallTrackingCall(models.Model):
     quality = fields.Selection(
         related="lead_id.call_quality", store=True, string="Quality", readonly=True
     )
+    quality_reason_id = fields.Many2one(
+        related="lead_id.call_quality_reason_id",
+        store=True,
+        string="Quality Reason",
+        readonly=True,
+        help="Mirrored from the lead, like the quality, for the reports.",
+    )
     webhook_event_ids = fields.One2many(
         "call.tracking.webhook.event",
         "call_id",

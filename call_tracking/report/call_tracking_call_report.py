@@ -140,7 +140,7 @@ class CallTrackingCallReport(models.Model):
                 c.status AS status,
                 c.attribution_method AS attribution_method,
                 c.quality AS quality,
-                lead.call_quality_reason_id AS quality_reason_id,
+                c.quality_reason_id AS quality_reason_id,
                 c.lead_id AS lead_id,
                 c.caller_number AS caller_number,
                 1 AS call_count,
@@ -165,26 +165,20 @@ class CallTrackingCallReport(models.Model):
               JOIN res_company company ON company.id = c.company_id
               JOIN res_partner company_partner ON company_partner.id = company.partner_id
          LEFT JOIN (
-                SELECT first_call.lead_id,
-                       first_call.call_id AS first_call_id,
-                       lead.expected_revenue,
-                       lead.call_quality_reason_id,
-                       COALESCE(lead.active AND stage.is_won, FALSE) AS won
-                  FROM (
-                        SELECT lead_id, min(id) AS call_id
-                          FROM call_tracking_call
-                         WHERE lead_id IS NOT NULL
-                      GROUP BY lead_id
-                       ) first_call
-                  JOIN crm_lead lead ON lead.id = first_call.lead_id
-             LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
-            ) lead ON lead.lead_id = c.lead_id
+                SELECT min(id) AS call_id
+                  FROM call_tracking_call
+                 WHERE lead_id IS NOT NULL
+              GROUP BY lead_id
+            ) first_call ON first_call.call_id = c.id
+         -- lead figures only on the lead's first call: 1 join per lead, not per call
+         LEFT JOIN crm_lead lead ON lead.id = c.lead_id AND first_call.call_id IS NOT NULL
+         LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
         CROSS JOIN LATERAL (
                 SELECT timezone(
                            COALESCE(company_partner.tz, 'UTC'), timezone('UTC', c.start_at)
                        ) AS local_start,
-                       COALESCE(lead.first_call_id = c.id, FALSE) AS first_of_lead,
-                       COALESCE(lead.won, FALSE) AS lead_won
+                       first_call.call_id IS NOT NULL AS first_of_lead,
+                       COALESCE(lead.active AND stage.is_won, FALSE) AS lead_won
             ) x
             """,
             missed=MISSED_STATUSES,

@@ -51,6 +51,9 @@ class CallTrackingCallReport(models.Model):
         pool = self._demo_ref("demo_pool_paid")
         provider = self._demo_ref("demo_provider_generic")
         company = provider.company_id
+        call_model = env["call.tracking.call"]
+        if call_model.search_count([("provider_call_id", "=like", "demo-report-%")], limit=1):
+            return True  # generated already (the demo file is loaded again on update)
         pool_numbers = pool.number_ids
         users = (
             env.ref("base.user_admin") | env.ref("base.user_demo", raise_if_not_found=False)
@@ -198,7 +201,7 @@ class CallTrackingCallReport(models.Model):
                     "team_id": lead.team_id.id,
                 }
             )
-        env["call.tracking.call"].create(call_vals)
+        call_model.create(call_vals)
 
         # 4. the costs: one row per channel and month
         cost_vals = []

@@ -368,9 +368,11 @@ class TestCallTrackingReports(TransactionCase):
         call_5 = self.calls[4]
         self.assertEqual(call_5.quality, "untargeted")
         lead.call_quality_reason_id = self.reason_spam
+        self.assertEqual(call_5.quality_reason_id, self.reason_spam)
         lead.action_call_targeted()
         self.assertEqual(call_5.quality, "targeted")
         self.assertFalse(lead.call_quality_reason_id)
+        self.assertFalse(call_5.quality_reason_id)
         # the report follows at once
         [group] = self._groups(
             "call.tracking.call.report", ["targeted_count:sum"], [], user=self.manager
