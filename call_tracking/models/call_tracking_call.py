@@ -99,7 +99,6 @@ class CallTrackingCall(models.Model):
     quality_reason_id = fields.Many2one(
         related="lead_id.call_quality_reason_id",
         store=True,
-        string="Quality Reason",
         readonly=True,
         help="Mirrored from the lead, like the quality, for the reports.",
     )

@@ -38,7 +38,7 @@ class CallTrackingCallReport(models.Model):
     _rec_name = "start_at"
     _order = "start_at desc, id desc"
 
-    call_id = fields.Many2one("call.tracking.call", string="Call", readonly=True)
+    call_id = fields.Many2one("call.tracking.call", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
     currency_id = fields.Many2one("res.currency", readonly=True)
     start_at = fields.Datetime(string="Date", readonly=True)
@@ -48,24 +48,22 @@ class CallTrackingCallReport(models.Model):
     weekday = fields.Selection(
         WEEKDAYS, readonly=True, help="Day of the week in the company's time zone."
     )
-    channel_id = fields.Many2one("call.tracking.channel", string="Channel", readonly=True)
-    source_id = fields.Many2one("utm.source", string="Source", readonly=True)
-    medium_id = fields.Many2one("utm.medium", string="Medium", readonly=True)
-    campaign_id = fields.Many2one("utm.campaign", string="Campaign", readonly=True)
+    channel_id = fields.Many2one("call.tracking.channel", readonly=True)
+    source_id = fields.Many2one("utm.source", readonly=True)
+    medium_id = fields.Many2one("utm.medium", readonly=True)
+    campaign_id = fields.Many2one("utm.campaign", readonly=True)
     utm_term = fields.Char(string="Keyword", readonly=True)
     landing_url = fields.Char(string="Landing Page", readonly=True)
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
     team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
-    provider_id = fields.Many2one("call.tracking.provider", string="Provider", readonly=True)
+    provider_id = fields.Many2one("call.tracking.provider", readonly=True)
     status = fields.Selection(CALL_STATUS, readonly=True)
     attribution_method = fields.Selection(ATTRIBUTION_METHODS, readonly=True)
     quality = fields.Selection(
         [("targeted", "Targeted"), ("untargeted", "Untargeted")], readonly=True
     )
-    quality_reason_id = fields.Many2one(
-        "call.tracking.quality.reason", string="Quality Reason", readonly=True
-    )
-    lead_id = fields.Many2one("crm.lead", string="Lead", readonly=True)
+    quality_reason_id = fields.Many2one("call.tracking.quality.reason", readonly=True)
+    lead_id = fields.Many2one("crm.lead", readonly=True)
     caller_number = fields.Char(string="Caller", readonly=True)
     # measures
     call_count = fields.Integer(string="Calls", readonly=True, aggregator="sum")
@@ -99,7 +97,6 @@ class CallTrackingCallReport(models.Model):
     lead_count = fields.Integer(string="Leads", readonly=True, aggregator="sum")
     won_count = fields.Integer(string="Won Leads", readonly=True, aggregator="sum")
     won_revenue = fields.Monetary(
-        string="Won Revenue",
         readonly=True,
         aggregator="sum",
         currency_field="currency_id",

@@ -27,7 +27,7 @@ class CallTrackingCostReport(models.Model):
 
     company_id = fields.Many2one("res.company", readonly=True)
     currency_id = fields.Many2one("res.currency", readonly=True)
-    channel_id = fields.Many2one("call.tracking.channel", string="Channel", readonly=True)
+    channel_id = fields.Many2one("call.tracking.channel", readonly=True)
     month = fields.Date(readonly=True)
     call_count = fields.Integer(string="Calls", readonly=True, aggregator="sum")
     targeted_count = fields.Integer(string="Targeted Calls", readonly=True, aggregator="sum")

@@ -24,7 +24,7 @@ class CallTrackingPoolReport(models.Model):
         ("unattributed_rate", "unattributed_count", "call_count", 100.0),
     )
 
-    pool_id = fields.Many2one("call.tracking.pool", string="Pool", readonly=True)
+    pool_id = fields.Many2one("call.tracking.pool", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
     date = fields.Datetime(string="Hour", readonly=True)
     arrivals = fields.Integer(readonly=True, aggregator="sum", help="New visitors.")
