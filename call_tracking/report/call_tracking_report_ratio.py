@@ -21,14 +21,23 @@ class CallTrackingReportRatioMixin(models.AbstractModel):
     @api.model
     def read_group(self, domain, fields, groupby, offset=0, limit=None, orderby=False, lazy=True):
         definitions = {name: (num, den, factor) for name, num, den, factor in self._report_ratios}
-        ratios = []
-        kept = []
+        ratios, kept = [], []
         for spec in fields:
             fname = spec.split(":")[0].strip()
             if fname in definitions:
                 ratios.append(fname)
             else:
                 kept.append(spec)
+        # ordering on a ratio is not SQL: sorted here (when every group is read)
+        sql_order, ratio_order = [], []
+        for term in (orderby or "").split(","):
+            parts = term.split()
+            if parts and parts[0] in definitions:
+                ratio_order.append((parts[0], len(parts) > 1 and parts[1].lower() == "desc"))
+                if parts[0] not in ratios:
+                    ratios.append(parts[0])
+            elif parts:
+                sql_order.append(term.strip())
         if not ratios:
             return super().read_group(
                 domain, fields, groupby, offset=offset, limit=limit, orderby=orderby, lazy=lazy
@@ -41,7 +50,13 @@ class CallTrackingReportRatioMixin(models.AbstractModel):
                     sums.append(operand)
         specs = kept + [f"__ratio_{operand}:sum({operand})" for operand in sums]
         groups = super().read_group(
-            domain, specs, groupby, offset=offset, limit=limit, orderby=orderby, lazy=lazy
+            domain,
+            specs,
+            groupby,
+            offset=offset,
+            limit=limit,
+            orderby=",".join(sql_order),
+            lazy=lazy,
         )
         for group in groups:
             for fname in ratios:
@@ -51,4 +66,11 @@ class CallTrackingReportRatioMixin(models.AbstractModel):
                 group[fname] = num * factor / den if den else False
             for operand in sums:
                 group.pop(f"__ratio_{operand}", None)
+        if ratio_order and not offset and (not limit or len(groups) < limit):
+            for fname, reverse in reversed(ratio_order):
+                # groups without a ratio (no denominator) stay last either way
+                with_ratio = [group for group in groups if group[fname] is not False]
+                without = [group for group in groups if group[fname] is False]
+                with_ratio.sort(key=lambda group, f=fname: group[f], reverse=reverse)
+                groups = with_ratio + without
         return groups

@@ -316,6 +316,18 @@ class TestCallTrackingReports(TransactionCase):
                 "romi": (1000 - 590) / 590 * 100,
             },
         )
+        # sorting on a ratio (a list grouped and sorted by a column header)
+        report = self.env["call.tracking.cost.report"].with_user(self.manager)
+        ordered = report.read_group(
+            self.domain, ["cost:sum"], ["channel_id"], orderby="romi desc", lazy=False
+        )
+        self.assertEqual([g["channel_id"][0] for g in ordered], [self.board.id, self.google.id])
+        self.assertEqual(
+            report.web_read_group(
+                self.domain, ["romi:avg"], ["channel_id"], orderby="romi", limit=80
+            )["groups"][0]["channel_id"][0],
+            self.google.id,
+        )
         [total] = self._groups("call.tracking.cost.report", measures, [])
         self._assert_figures(
             total,
