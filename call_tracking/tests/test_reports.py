@@ -1,9 +1,11 @@
+import csv
 from datetime import datetime, timedelta
 
 from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 from odoo.tests.common import TransactionCase
+from odoo.tools.misc import file_open, file_path
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 
@@ -498,3 +500,26 @@ class TestPoolHealth(TransactionCase):
             lazy=False,
         )
         self.assertEqual(sorted(round(g["exhaustion_rate"]) for g in hours), [10, 30])
+
+
+@tagged("post_install", "-at_install")
+class TestCostImport(TransactionCase):
+    def test_import_cost_template(self):
+        """The CSV template shipped in static/ imports as is (Odoo's import)."""
+        channels = self.env["call.tracking.channel"]
+        names = {"Google Ads", "Facebook Ads", "Billboard"}
+        existing = set(channels.search([("name", "in", list(names))]).mapped("name"))
+        channels.create([{"name": name} for name in names - existing])  # without demo data
+        path = file_path("call_tracking/static/csv/call_tracking_cost_template.csv")
+        with file_open(path) as template:
+            header, *rows = list(csv.reader(template))
+        manager = mail_new_test_user(
+            self.env, login="ct_cost_importer", groups="call_tracking.call_tracking_group_manager"
+        )
+        result = self.env["call.tracking.cost"].with_user(manager).load(header, rows)
+        self.assertFalse(result["messages"], result["messages"])
+        costs = self.env["call.tracking.cost"].browse(result["ids"])
+        self.assertEqual(len(costs), 3)
+        self.assertEqual(sum(costs.mapped("amount")), 4700.0)
+        board = costs.filtered(lambda cost: cost.channel_id.name == "Billboard")
+        self.assertEqual(str(board.date_to), "2026-03-31")
