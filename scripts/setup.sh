@@ -84,8 +84,10 @@ else
 fi
 
 # ---------------------------------------------------------------- PostgreSQL
+PG_REACHABLE=1 # can the postgres user reach .local? (not under /root, say)
+if is_root && ! runuser -u postgres -- test -x "$LOCAL"; then PG_REACHABLE=0; fi
 SOCK_DIR=$LOCAL/pgsock
-if [ $((${#SOCK_DIR} + 15)) -gt 100 ]; then
+if [ $((${#SOCK_DIR} + 15)) -gt 100 ] || [ "$PG_REACHABLE" = 0 ]; then
     # a Unix socket path must stay under ~107 bytes
     SOCK_DIR=/tmp/call_tracking-pg-$(hash_str "$ROOT")
 fi
@@ -108,10 +110,9 @@ else
         apt_install postgresql
         pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
     fi
-    as_pg() { if is_root; then runuser -u postgres -- "$@"; else "$@"; fi; }
+    as_pg() { if is_root; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi; }
     PGDATA_DIR=$LOCAL/pg
-    if is_root && ! runuser -u postgres -- test -x "$LOCAL"; then
-        # the postgres user cannot reach this checkout (e.g. under /root)
+    if [ "$PG_REACHABLE" = 0 ]; then
         PGDATA_DIR=/var/tmp/call_tracking-pg-$(hash_str "$ROOT")
         say "postgres cannot access $LOCAL: cluster data in $PGDATA_DIR"
     fi
