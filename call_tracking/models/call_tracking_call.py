@@ -50,7 +50,7 @@ class CallTrackingCall(models.Model):
     provider_call_id = fields.Char(string="Provider Call ID", required=True, readonly=True)
     company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
     caller_number = fields.Char(string="Caller", index=True, readonly=True, help="E.164")
-    called_number = fields.Char(string="Called Number", readonly=True, help="E.164")
+    called_number = fields.Char(readonly=True, help="E.164")
     number_id = fields.Many2one(
         "call.tracking.number", string="Tracking Number", index="btree_not_null", readonly=True
     )

@@ -86,7 +86,7 @@ class CallTrackingProvider(models.Model):
     webhook_token = fields.Char(
         required=True,
         copy=False,
-        default=_default_webhook_token,
+        default=lambda self: self._default_webhook_token(),
         groups="call_tracking.call_tracking_group_manager",
     )
     secret = fields.Char(

@@ -21,7 +21,9 @@ LEASE_CANDIDATES = 20
 PURGE_BATCH = 5000
 # Facts of the arrival that make a "touch": a different value is a new touch.
 TOUCH_FIELDS = UTM_PARAMS + CLICK_ID_PARAMS
-NOW = SQL("(now() AT TIME ZONE 'UTC')")
+# Whole seconds, as Odoo stores datetimes and providers report call times: a
+# lease assigned at 10:15:00.7 must not start after a call reported at 10:15:00.
+NOW = SQL("date_trunc('second', now() AT TIME ZONE 'UTC')")
 
 
 class CallTrackingSession(models.Model):

@@ -38,10 +38,8 @@ class CallTrackingWebhookEvent(models.Model):
     url = fields.Char(string="URL", readonly=True)
     remote_addr = fields.Char(string="Remote Address", readonly=True)
     headers = fields.Text(readonly=True, help="The headers relevant to parsing and signatures.")
-    raw_body = fields.Binary(
-        string="Raw Body", attachment=False, readonly=True, help="The exact bytes received."
-    )
-    body = fields.Text(string="Body", compute="_compute_body")
+    raw_body = fields.Binary(attachment=False, readonly=True, help="The exact bytes received.")
+    body = fields.Text(compute="_compute_body")
     body_truncated = fields.Boolean(readonly=True)
     state = fields.Selection(
         [
@@ -60,7 +58,6 @@ class CallTrackingWebhookEvent(models.Model):
     event_type = fields.Char(readonly=True)
     call_id = fields.Many2one(
         "call.tracking.call",
-        string="Call",
         index="btree_not_null",
         readonly=True,
         ondelete="set null",

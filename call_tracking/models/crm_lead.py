@@ -7,12 +7,9 @@ class CrmLead(models.Model):
 
     call_ids = fields.One2many("call.tracking.call", "lead_id", string="Calls")
     call_count = fields.Integer(string="Calls Count", compute="_compute_call_count")
-    tracking_channel_id = fields.Many2one(
-        "call.tracking.channel", string="Tracking Channel", index="btree_not_null"
-    )
+    tracking_channel_id = fields.Many2one("call.tracking.channel", index="btree_not_null")
     call_quality = fields.Selection(
         [("targeted", "Targeted"), ("untargeted", "Untargeted")],
-        string="Call Quality",
         index="btree_not_null",
         tracking=True,
     )

@@ -3,6 +3,7 @@ import random
 
 from odoo.tests import tagged
 
+from ..models.call_tracking_provider_generic import generic_signature
 from .webhook_common import CALLER, SECRET, TRACKED, WebhookHttpCase, later
 
 
@@ -100,10 +101,6 @@ class TestWebhookGeneric(WebhookHttpCase):
         self.assertFalse(events.call_id)
 
     def _sign(self, body):
-        from odoo.addons.call_tracking.models.call_tracking_provider_generic import (
-            generic_signature,
-        )
-
         return generic_signature(SECRET, body)
 
     def test_unknown_token_404(self):
