@@ -5,7 +5,7 @@ from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
-from .call_tracking_number import format_display
+from ..tools.phone import display_format_of, format_display
 
 # Referrer families a rule can name instead of listing domains. A host matches
 # a domain when it equals it or is a subdomain of it; "google." style entries
@@ -292,7 +292,7 @@ class CallTrackingChannel(models.Model):
                 company=company_id,
             )
         )
-        display_format = self.env["call.tracking.number"]._display_format(company)
+        display_format = display_format_of(company)
         company_default = company.call_tracking_default_number or False
         channels, by_id = [], {}
         for row in rows:

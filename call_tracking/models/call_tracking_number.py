@@ -1,24 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from odoo.addons.phone_validation.tools import phone_validation
-
-
-def format_display(number, display_format):
-    """The E.164 ``number`` as shown to people. ``display_format`` is
-    ``(country code, country phone code, national)`` of the company (see
-    ``call.tracking.number._display_format``): national format for numbers of
-    the company's country when ``national``, international otherwise."""
-    if not number:
-        return ""
-    code, phone_code, national = display_format
-    return phone_validation.phone_format(
-        number,
-        code,
-        phone_code if national else None,
-        force_format="NATIONAL" if national and phone_code else "INTERNATIONAL",
-        raise_exception=False,
-    )
+from ..tools.phone import display_format_of, format_display, to_e164
 
 
 class CallTrackingNumber(models.Model):
@@ -79,7 +62,11 @@ class CallTrackingNumber(models.Model):
         ),
     ]
 
-    @api.depends("number", "company_id")
+    @api.depends(
+        "number",
+        "company_id.country_id",
+        "company_id.call_tracking_display_format",
+    )
     def _compute_number_display(self):
         for record in self:
             record.number_display = self._format_display(record.number, record.company_id)
@@ -99,7 +86,7 @@ class CallTrackingNumber(models.Model):
             return [("lease_expires_at", ">", now)]
         return ["|", ("lease_expires_at", "=", False), ("lease_expires_at", "<=", now)]
 
-    @api.depends("number", "name")
+    @api.depends("number_display", "name")
     def _compute_display_name(self):
         for record in self:
             display = record.number_display or record.number or ""
@@ -153,9 +140,7 @@ class CallTrackingNumber(models.Model):
             return number
         country = country or company.country_id or self.env.company.country_id
         try:
-            return self._phone_format_number(
-                number.strip(), country, force_format="E164", raise_exception=True
-            )
+            return to_e164(number.strip(), country, raise_exception=True)
         except UserError as exc:
             raise ValidationError(
                 self.env._(
@@ -167,16 +152,6 @@ class CallTrackingNumber(models.Model):
             ) from exc
 
     @api.model
-    def _display_format(self, company):
-        """How ``company`` shows numbers, for :func:`format_display`."""
-        country = company.country_id
-        return (
-            country.code or None,
-            country.phone_code or None,
-            (company.call_tracking_display_format or "national") == "national",
-        )
-
-    @api.model
     def _format_display(self, number, company):
         """The E.164 ``number`` formatted following ``company``'s setting."""
-        return format_display(number, self._display_format(company))
+        return format_display(number, display_format_of(company))

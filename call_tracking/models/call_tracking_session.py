@@ -7,8 +7,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from ..tools.phone import format_display
 from .call_tracking_channel import CLICK_ID_PARAMS, UTM_PARAMS, host_of
-from .call_tracking_number import format_display
 
 _logger = logging.getLogger(__name__)
 

@@ -8,3 +8,4 @@ from . import test_number_assignment
 from . import test_number_config
 from . import test_website_tour
 from . import test_number_controller
+from . import test_phone

@@ -1,1 +1,2 @@
 from . import pool_sizing
+from . import phone

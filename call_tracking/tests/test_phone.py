@@ -1,0 +1,50 @@
+from odoo.exceptions import UserError
+from odoo.tests import TransactionCase, tagged
+
+from ..tools.phone import caller_to_e164, format_display, to_e164
+
+
+@tagged("post_install", "-at_install")
+class TestPhoneHelpers(TransactionCase):
+    """The one place where the module reads and writes phone numbers."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.ukraine = cls.env.ref("base.ua")
+        cls.usa = cls.env.ref("base.us")
+
+    def test_to_e164(self):
+        self.assertEqual(to_e164("044 123 4567", self.ukraine), "+380441234567")
+        self.assertEqual(to_e164("(212) 555-0141", self.usa), "+12125550141")
+        self.assertEqual(to_e164("+380 44 123 4567"), "+380441234567", "no country needed")
+        self.assertEqual(to_e164("044 123 4567", self.usa), False, "not a US number")
+        self.assertEqual(to_e164("", self.usa), False)
+        with self.assertRaises(UserError) as catcher:
+            to_e164("12345", self.usa, raise_exception=True)
+        self.assertIn("12345", str(catcher.exception))
+
+    def test_caller_to_e164(self):
+        for raw, expected in (
+            ("0441234567", "+380441234567"),  # national, the company's country
+            ("380441234567", "+380441234567"),  # international without its +
+            ("00380441234567", "+380441234567"),
+            ("+380 (44) 123-45-67", "+380441234567"),
+            (380441234567, "+380441234567"),
+            ("anonymous", "anonymous"),  # kept: the call is still logged
+            ("  sip:42@pbx  ", "sip:42@pbx"),
+            ("1" * 100, "1" * 64),
+            ("", False),
+            (None, False),
+            (True, False),
+            (["+380441234567"], False),
+        ):
+            with self.subTest(raw=raw):
+                self.assertEqual(caller_to_e164(raw, self.ukraine), expected)
+
+    def test_format_display(self):
+        self.assertEqual(format_display("+12125550141", ("US", 1, True)), "(212) 555-0141")
+        self.assertEqual(format_display("+12125550141", ("US", 1, False)), "+1 212-555-0141")
+        # a foreign number is written internationally even in national mode
+        self.assertEqual(format_display("+380441234567", ("US", 1, True)), "+380 44 123 4567")
+        self.assertEqual(format_display(False, ("US", 1, True)), "")
