@@ -1,3 +1,4 @@
+from . import call_tracking_setup_mixin
 from . import call_tracking_provider
 from . import call_tracking_provider_generic
 from . import call_tracking_provider_twilio

@@ -10,8 +10,10 @@ class CallTrackingPool(models.Model):
     """Dynamic numbers leased one per website visitor for a hold time."""
 
     _name = "call.tracking.pool"
+    _inherit = ["call.tracking.setup.mixin"]
     _description = "Call Tracking Pool"
     _order = "name, id"
+    _tracking_setup_fields = frozenset(("active", "company_id", "hold_minutes", "default_number"))
 
     name = fields.Char(required=True)
     active = fields.Boolean(default=True)
@@ -39,95 +41,7 @@ class CallTrackingPool(models.Model):
         digits=(16, 1),
         help="Share of the pool's active numbers leased right now.",
     )
-
-    _sql_constraints = [
-        (
-            "hold_minutes_positive",
-            "CHECK(hold_minutes > 0)",
-            "The hold time must be positive.",
-        ),
-    ]
-
-    def _compute_lease_figures(self):
-        """Numbers and live leases of all pools in one query."""
-        figures = {}
-        if self.ids:
-            rows = self.env.execute_query(
-                SQL(
-                    """
-                SELECT pool_id, count(*),
-                       count(*) FILTER (
-                           WHERE lease_expires_at > now() AT TIME ZONE 'UTC')
-                  FROM call_tracking_number
-                 WHERE pool_id IN %s AND active
-              GROUP BY pool_id
-                    """,
-                    tuple(self.ids),
-                )
-            )
-            figures = {pool_id: (total, live) for pool_id, total, live in rows}
-        for pool in self:
-            total, live = figures.get(pool.id, (0, 0))
-            pool.number_count = total
-            pool.live_lease_count = live
-            pool.utilisation = 100.0 * live / total if total else 0.0
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        companies = self.env["res.company"].browse(
-            [vals.get("company_id") or self.env.company.id for vals in vals_list]
-        )
-        for vals, company in zip(vals_list, companies, strict=True):
-            if vals.get("default_number"):
-                vals["default_number"] = self._normalise_fallback(vals["default_number"], company)
-        pools = super().create(vals_list)
-        self.env.registry.clear_cache()
-        return pools
-
-    def write(self, vals):
-        if vals.get("default_number"):
-            company = (
-                self.env["res.company"].browse(vals["company_id"])
-                if vals.get("company_id")
-                else self.company_id[:1]
-            )
-            vals["default_number"] = self._normalise_fallback(vals["default_number"], company)
-        res = super().write(vals)
-        self.env.registry.clear_cache()
-        return res
-
-    def unlink(self):
-        res = super().unlink()
-        self.env.registry.clear_cache()
-        return res
-
-    def _normalise_fallback(self, number, company):
-        return self.env["call.tracking.number"]._normalise_number(
-            number, company, label=self.env._("The fallback number")
-        )
-
-    def action_view_numbers(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "call_tracking.call_tracking_number_action"
-        )
-        action["domain"] = [("pool_id", "=", self.id)]
-        action["context"] = {
-            "default_pool_id": self.id,
-            "default_company_id": self.company_id.id,
-        }
-        return action
-
-    def action_view_live_sessions(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "call_tracking.call_tracking_session_action"
-        )
-        action["domain"] = [("pool_id", "=", self.id), ("mode", "=", "dynamic")]
-        action["context"] = {"search_default_filter_live": 1}
-        return action
-
-    # ------------------------------------------------------------ pool health
+    # pool health
     health_since = fields.Datetime(
         compute="_compute_health",
         groups="call_tracking.call_tracking_group_manager",
@@ -201,6 +115,38 @@ class CallTrackingPool(models.Model):
         "acceptable exhaustion (Erlang B, see README).",
     )
 
+    _sql_constraints = [
+        (
+            "hold_minutes_positive",
+            "CHECK(hold_minutes > 0)",
+            "The hold time must be positive.",
+        ),
+    ]
+
+    def _compute_lease_figures(self):
+        """Numbers and live leases of all pools in one query."""
+        figures = {}
+        if self.ids:
+            rows = self.env.execute_query(
+                SQL(
+                    """
+                SELECT pool_id, count(*),
+                       count(*) FILTER (
+                           WHERE lease_expires_at > now() AT TIME ZONE 'UTC')
+                  FROM call_tracking_number
+                 WHERE pool_id IN %s AND active
+              GROUP BY pool_id
+                    """,
+                    tuple(self.ids),
+                )
+            )
+            figures = {pool_id: (total, live) for pool_id, total, live in rows}
+        for pool in self:
+            total, live = figures.get(pool.id, (0, 0))
+            pool.number_count = total
+            pool.live_lease_count = live
+            pool.utilisation = 100.0 * live / total if total else 0.0
+
     def _compute_health(self):
         """Figures of the last days (company setting) for all pools at once:
         one grouped read of the pool health report and one session query."""
@@ -267,6 +213,47 @@ class CallTrackingPool(models.Model):
             pool.health_offered_load = load
             pool.recommended_size = recommended_pool_size(load, target) or MAX_POOL_SIZE
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        companies = self.env["res.company"].browse(
+            [vals.get("company_id") or self.env.company.id for vals in vals_list]
+        )
+        for vals, company in zip(vals_list, companies, strict=True):
+            if vals.get("default_number"):
+                vals["default_number"] = self._normalise_fallback(vals["default_number"], company)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if vals.get("default_number"):
+            company = (
+                self.env["res.company"].browse(vals["company_id"])
+                if vals.get("company_id")
+                else self.company_id[:1]
+            )
+            vals["default_number"] = self._normalise_fallback(vals["default_number"], company)
+        return super().write(vals)
+
+    def action_view_numbers(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "call_tracking.call_tracking_number_action"
+        )
+        action["domain"] = [("pool_id", "=", self.id)]
+        action["context"] = {
+            "default_pool_id": self.id,
+            "default_company_id": self.company_id.id,
+        }
+        return action
+
+    def action_view_live_sessions(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "call_tracking.call_tracking_session_action"
+        )
+        action["domain"] = [("pool_id", "=", self.id), ("mode", "=", "dynamic")]
+        action["context"] = {"search_default_filter_live": 1}
+        return action
+
     def action_view_health(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
@@ -274,3 +261,8 @@ class CallTrackingPool(models.Model):
         )
         action["domain"] = [("pool_id", "=", self.id)]
         return action
+
+    def _normalise_fallback(self, number, company):
+        return self.env["call.tracking.number"]._normalise_number(
+            number, company, label=self.env._("The fallback number")
+        )

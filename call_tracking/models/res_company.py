@@ -78,16 +78,16 @@ class ResCompany(models.Model):
 
     def write(self, vals):
         if vals.get("call_tracking_default_number"):
-            if len(self) > 1:
+            if vals.get("country_id"):
+                by_country = {self.env["res.country"].browse(vals["country_id"]): self}
+            else:
+                by_country = self.grouped("country_id")
+            if len(by_country) > 1:
                 # each company reads the number with its own country
-                for company in self:
-                    company.write(dict(vals))
+                for companies in by_country.values():
+                    companies.write(dict(vals))
                 return True
-            country = (
-                self.env["res.country"].browse(vals["country_id"])
-                if vals.get("country_id")
-                else self.country_id
-            )
+            country = next(iter(by_country), self.env["res.country"])
             vals["call_tracking_default_number"] = self._call_tracking_normalise(
                 vals["call_tracking_default_number"], country
             )

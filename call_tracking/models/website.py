@@ -37,10 +37,22 @@ class Website(models.Model):
         "website's own domain is always allowed.",
     )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        websites = super().create(vals_list)
+        # a new website's domain is a new allowed origin
+        self.env.registry.clear_cache()
+        return websites
+
     def write(self, vals):
         res = super().write(vals)
         if {"call_tracking_cors_origins", "domain", "company_id"} & vals.keys():
             self.env.registry.clear_cache()
+        return res
+
+    def unlink(self):
+        res = super().unlink()
+        self.env.registry.clear_cache()
         return res
 
     @api.model
