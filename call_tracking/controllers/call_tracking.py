@@ -51,21 +51,17 @@ class CallTrackingController(http.Controller):
         cors_origin = self._check_origin(origin, allowed)
         if cors_origin is False:
             return self._error("origin not allowed", 403, None)
-        company_sudo = request.env["res.company"].sudo().browse(company_id)
-        answer = (
-            request.env["call.tracking.session"]
-            .sudo()
-            ._assign_number(
-                company_sudo,
-                website=website_sudo,
-                visitor_key=values.get("visitor"),
-                url=values.get("url"),
-                referrer=values.get("referrer"),
-                ga_client_id=values.get("ga_client_id"),
-                user_agent=(request.httprequest.user_agent.string or "")[:MAX_USER_AGENT],
-                visitor=self._get_website_visitor(website_sudo, origin),
-                lang=request.env.lang,
-            )
+        # as the request's user (public): the assignment needs no sudo
+        answer = request.env["call.tracking.session"]._assign_number(
+            request.env["res.company"].browse(company_id),
+            website=website_sudo,
+            visitor_key=values.get("visitor"),
+            url=values.get("url"),
+            referrer=values.get("referrer"),
+            ga_client_id=values.get("ga_client_id"),
+            user_agent=(request.httprequest.user_agent.string or "")[:MAX_USER_AGENT],
+            visitor=self._get_website_visitor(website_sudo, origin),
+            lang=request.env.lang,
         )
         return self._json(answer, 200, cors_origin)
 

@@ -99,8 +99,22 @@ class CallTrackingChannel(models.Model):
     number (static) or pool (dynamic) they are shown."""
 
     _name = "call.tracking.channel"
+    _inherit = ["call.tracking.setup.mixin"]
     _description = "Call Tracking Channel"
     _order = "sequence, id"
+    _tracking_setup_fields = frozenset(
+        (
+            "name",
+            "active",
+            "sequence",
+            "company_id",
+            "tracking_type",
+            "number_id",
+            "pool_id",
+            "is_default",
+            "is_offline",
+        )
+    )
 
     name = fields.Char(required=True, translate=True)
     active = fields.Boolean(default=True)
@@ -145,7 +159,27 @@ class CallTrackingChannel(models.Model):
     campaign_id = fields.Many2one("utm.campaign", index="btree_not_null")
     color = fields.Integer()
     rule_count = fields.Integer(compute="_compute_rule_count")
-    session_count = fields.Integer(compute="_compute_session_count")
+    session_count = fields.Integer(
+        compute="_compute_session_count", groups="call_tracking.call_tracking_group_manager"
+    )
+    # targeted call goal
+    targeted_goal = fields.Float(
+        string="Targeted Calls Goal (%)",
+        default=lambda self: self.env.company.call_tracking_targeted_goal,
+        help="Share of targeted calls marketing should reach on this channel.",
+    )
+    targeted_share = fields.Float(
+        string="Targeted Calls (%)",
+        compute="_compute_targeted_share",
+        digits=(16, 1),
+        groups="call_tracking.call_tracking_group_manager",
+        help="Targeted calls among the qualified calls of the last days (pool health "
+        "period of the company settings).",
+    )
+    targeted_goal_met = fields.Boolean(
+        compute="_compute_targeted_share",
+        groups="call_tracking.call_tracking_group_manager",
+    )
 
     @api.depends("rule_ids")
     def _compute_rule_count(self):
@@ -161,6 +195,33 @@ class CallTrackingChannel(models.Model):
             counts = {channel.id: count for channel, count in groups}
         for channel in self:
             channel.session_count = counts.get(channel.id, 0)
+
+    @api.depends("targeted_goal")
+    def _compute_targeted_share(self):
+        """One grouped read for all channels."""
+        counts = {}
+        if self.ids:
+            days = max(self.company_id.mapped("call_tracking_health_days") or [30])
+            since = fields.Datetime.now() - timedelta(days=days)
+            for channel, quality, count in self.env["call.tracking.call"]._read_group(
+                [
+                    ("channel_id", "in", self.ids),
+                    ("quality", "!=", False),
+                    ("start_at", ">=", since),
+                ],
+                ["channel_id", "quality"],
+                ["__count"],
+            ):
+                counts.setdefault(channel.id, {})[quality] = count
+        for channel in self:
+            by_quality = counts.get(channel.id, {})
+            qualified = sum(by_quality.values())
+            channel.targeted_share = (
+                100.0 * by_quality.get("targeted", 0) / qualified if qualified else 0.0
+            )
+            channel.targeted_goal_met = bool(qualified) and (
+                channel.targeted_share >= channel.targeted_goal
+            )
 
     @api.constrains("tracking_type", "number_id", "pool_id", "company_id")
     def _check_number_or_pool(self):
@@ -221,22 +282,6 @@ class CallTrackingChannel(models.Model):
                     )
                 )
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        channels = super().create(vals_list)
-        self.env.registry.clear_cache()
-        return channels
-
-    def write(self, vals):
-        res = super().write(vals)
-        self.env.registry.clear_cache()
-        return res
-
-    def unlink(self):
-        res = super().unlink()
-        self.env.registry.clear_cache()
-        return res
-
     def action_view_sessions(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
@@ -263,7 +308,8 @@ class CallTrackingChannel(models.Model):
           ``by_id``. Only immutable-enough plain data: it is shared between
           requests.
         """
-        company = self.env["res.company"].browse(company_id).sudo()
+        # the company's default number and display settings, whoever asks
+        company_sudo = self.env["res.company"].sudo().browse(company_id)
         for model in (
             "call.tracking.channel",
             "call.tracking.channel.rule",
@@ -292,8 +338,8 @@ class CallTrackingChannel(models.Model):
                 company=company_id,
             )
         )
-        display_format = display_format_of(company)
-        company_default = company.call_tracking_default_number or False
+        display_format = display_format_of(company_sudo)
+        company_default = company_sudo.call_tracking_default_number or False
         channels, by_id = [], {}
         for row in rows:
             channel = by_id.get(row["id"])
@@ -411,58 +457,13 @@ class CallTrackingChannel(models.Model):
                 return channel
         return None
 
-    # ------------------------------------------------------ targeted call goal
-    targeted_goal = fields.Float(
-        string="Targeted Calls Goal (%)",
-        default=lambda self: self.env.company.call_tracking_targeted_goal,
-        help="Share of targeted calls marketing should reach on this channel.",
-    )
-    targeted_share = fields.Float(
-        string="Targeted Calls (%)",
-        compute="_compute_targeted_share",
-        digits=(16, 1),
-        groups="call_tracking.call_tracking_group_manager",
-        help="Targeted calls among the qualified calls of the last days (pool health "
-        "period of the company settings).",
-    )
-    targeted_goal_met = fields.Boolean(
-        compute="_compute_targeted_share",
-        groups="call_tracking.call_tracking_group_manager",
-    )
-
-    @api.depends("targeted_goal")
-    def _compute_targeted_share(self):
-        """One grouped read for all channels."""
-        counts = {}
-        if self.ids:
-            days = max(self.company_id.mapped("call_tracking_health_days") or [30])
-            since = fields.Datetime.now() - timedelta(days=days)
-            for channel, quality, count in self.env["call.tracking.call"]._read_group(
-                [
-                    ("channel_id", "in", self.ids),
-                    ("quality", "!=", False),
-                    ("start_at", ">=", since),
-                ],
-                ["channel_id", "quality"],
-                ["__count"],
-            ):
-                counts.setdefault(channel.id, {})[quality] = count
-        for channel in self:
-            by_quality = counts.get(channel.id, {})
-            qualified = sum(by_quality.values())
-            channel.targeted_share = (
-                100.0 * by_quality.get("targeted", 0) / qualified if qualified else 0.0
-            )
-            channel.targeted_goal_met = bool(qualified) and (
-                channel.targeted_share >= channel.targeted_goal
-            )
-
 
 class CallTrackingChannelRule(models.Model):
     """One way to recognise a channel's visitors. All filled conditions of a
     rule must hold; any rule of a channel is enough."""
 
     _name = "call.tracking.channel.rule"
+    _inherit = ["call.tracking.setup.mixin"]
     _description = "Call Tracking Channel Rule"
     _order = "channel_id, sequence, id"
 
@@ -516,19 +517,3 @@ class CallTrackingChannelRule(models.Model):
                         channel=rule.channel_id.name,
                     )
                 )
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        rules = super().create(vals_list)
-        self.env.registry.clear_cache()
-        return rules
-
-    def write(self, vals):
-        res = super().write(vals)
-        self.env.registry.clear_cache()
-        return res
-
-    def unlink(self):
-        res = super().unlink()
-        self.env.registry.clear_cache()
-        return res

@@ -8,14 +8,17 @@ class CallTrackingNumber(models.Model):
     """One tracking phone number, stored in E.164."""
 
     _name = "call.tracking.number"
+    _inherit = ["call.tracking.setup.mixin"]
     _description = "Call Tracking Number"
     _order = "pool_id, sequence, id"
     _rec_name = "number"
+    _check_company_auto = True
     _rec_names_search = ["number", "name"]
+    _tracking_setup_fields = frozenset(("number", "company_id", "active", "pool_id"))
 
+    # looked up through the unique (number, company_id) index
     number = fields.Char(
         required=True,
-        index=True,
         help="Stored in E.164 (+CCNNNN...). Written in any common format, it is "
         "normalised with the company's country as the default region.",
     )
@@ -26,13 +29,19 @@ class CallTrackingNumber(models.Model):
         "res.company", required=True, index=True, default=lambda self: self.env.company
     )
     provider_id = fields.Many2one(
-        "call.tracking.provider", index="btree_not_null", ondelete="restrict"
+        "call.tracking.provider", index="btree_not_null", ondelete="restrict", check_company=True
     )
-    pool_id = fields.Many2one("call.tracking.pool", index="btree_not_null", ondelete="restrict")
+    pool_id = fields.Many2one(
+        "call.tracking.pool", index="btree_not_null", ondelete="restrict", check_company=True
+    )
     channel_ids = fields.One2many("call.tracking.channel", "number_id", string="Static Channels")
     # Current lease, maintained by the pool's assignment under a row lock.
     lease_session_id = fields.Many2one(
-        "call.tracking.session", string="Current Lease", readonly=True, copy=False
+        "call.tracking.session",
+        string="Current Lease",
+        readonly=True,
+        copy=False,
+        groups="call_tracking.call_tracking_group_manager",
     )
     lease_expires_at = fields.Datetime(readonly=True, copy=False, index=True)
     last_released_at = fields.Datetime(
@@ -79,7 +88,9 @@ class CallTrackingNumber(models.Model):
 
     def _search_is_leased(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):
-            raise UserError(self.env._("Operation not supported."))
+            raise UserError(
+                self.env._("Leased numbers can only be searched with = or != and True or False.")
+            )
         leased = (operator == "=") == value
         now = fields.Datetime.now()
         if leased:
@@ -100,9 +111,7 @@ class CallTrackingNumber(models.Model):
         for vals, company in zip(vals_list, companies, strict=True):
             if vals.get("number"):
                 vals["number"] = self._normalise_number(vals["number"], company)
-        numbers = super().create(vals_list)
-        self.env.registry.clear_cache()
-        return numbers
+        return super().create(vals_list)
 
     def write(self, vals):
         if "number" in vals or "company_id" in vals:
@@ -121,15 +130,7 @@ class CallTrackingNumber(models.Model):
                 # a company of another country reads the stored E.164 the same
                 for record in self:
                     self._normalise_number(record.number, company)
-        res = super().write(vals)
-        if {"number", "company_id", "active", "pool_id"} & vals.keys():
-            self.env.registry.clear_cache()
-        return res
-
-    def unlink(self):
-        res = super().unlink()
-        self.env.registry.clear_cache()
-        return res
+        return super().write(vals)
 
     @api.model
     def _normalise_number(self, number, company, label=None, country=None):

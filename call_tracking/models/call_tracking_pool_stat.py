@@ -30,7 +30,9 @@ class CallTrackingPoolStat(models.Model):
         readonly=True,
     )
     company_id = fields.Many2one(related="pool_id.company_id", store=True, index=True)
-    hour = fields.Datetime(required=True, readonly=True, help="Start of the hour (UTC).")
+    hour = fields.Datetime(
+        required=True, readonly=True, index=True, help="Start of the hour (UTC)."
+    )
     arrivals = fields.Integer(
         readonly=True,
         aggregator="sum",

@@ -40,9 +40,11 @@ class CallTrackingSession(models.Model):
     _name = "call.tracking.session"
     _description = "Call Tracking Session"
     _order = "assigned_at desc, id desc"
-    _rec_name = "visitor_key"
+    _rec_names_search = ["visitor_key", "channel_id.name"]
 
-    visitor_key = fields.Char(required=True, index=True, readonly=True, copy=False)
+    # An opaque bearer key: whoever holds it is that visitor for the number
+    # endpoint. Searched through call_tracking_session_visitor_idx (see init).
+    visitor_key = fields.Char(required=True, readonly=True, copy=False)
     company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
     website_id = fields.Many2one("website", index="btree_not_null", readonly=True)
     visitor_id = fields.Many2one(
@@ -63,9 +65,9 @@ class CallTrackingSession(models.Model):
         required=True,
         readonly=True,
     )
+    # indexed by call_tracking_session_number_assigned_idx (see init)
     number_id = fields.Many2one(
         "call.tracking.number",
-        index="btree_not_null",
         readonly=True,
         ondelete="set null",
     )
@@ -161,14 +163,32 @@ class CallTrackingSession(models.Model):
                 exc,
             )
 
+    @api.depends("expires_at")
     def _compute_is_live(self):
         now = fields.Datetime.now()
         for session in self:
             session.is_live = bool(session.expires_at and session.expires_at > now)
 
+    @api.depends("channel_id", "mode", "assigned_at")
+    def _compute_display_name(self):
+        """Never the visitor key: it is a bearer key, and many2one display
+        names are read in sudo."""
+        modes = dict(self._fields["mode"]._description_selection(self.env))
+        for session in self:
+            what = session.channel_id.name or modes.get(session.mode) or ""
+            when = fields.Datetime.to_string(session.assigned_at) if session.assigned_at else ""
+            session.display_name = self.env._(
+                "Session %(id)s: %(what)s, %(when)s",
+                id=session.id or "",
+                what=what,
+                when=when,
+            )
+
     def _search_is_live(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):
-            raise UserError(self.env._("Operation not supported."))
+            raise UserError(
+                self.env._("Live sessions can only be searched with = or != and True or False.")
+            )
         now = fields.Datetime.now()
         if (operator == "=") == value:
             return [("expires_at", ">", now)]
@@ -214,8 +234,11 @@ class CallTrackingSession(models.Model):
         :param visitor: ``website.visitor`` of the request, if any
         :return: dict with number, display, href, mode, visitor, expires_in,
           channel
+
+        Called by the public controller as the public user, without sudo:
+        the hot path only runs its own parameterised SQL and reads no record
+        through the ORM; the cached setup reads the company in a narrow sudo.
         """
-        self = self.sudo()  # noqa: PLW0642 - called by the public controller
         self.flush_model()
         self.env["call.tracking.number"].flush_model()
         setup = self.env["call.tracking.channel"]._get_tracking_setup(company.id, lang or "en_US")

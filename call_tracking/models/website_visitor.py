@@ -4,13 +4,17 @@ from odoo import api, fields, models
 class WebsiteVisitor(models.Model):
     _inherit = "website.visitor"
 
+    # visitor sessions carry browsing data: call tracking managers only
     call_tracking_session_ids = fields.One2many(
-        "call.tracking.session", "visitor_id", string="Call Tracking Sessions"
+        "call.tracking.session",
+        "visitor_id",
+        string="Call Tracking Sessions",
+        groups="call_tracking.call_tracking_group_manager",
     )
     call_tracking_session_count = fields.Integer(
         string="Tracking Sessions",
         compute="_compute_call_tracking_session_count",
-        groups="call_tracking.call_tracking_group_user",
+        groups="call_tracking.call_tracking_group_manager",
     )
 
     @api.depends("call_tracking_session_ids")

@@ -9,3 +9,4 @@ from . import test_number_config
 from . import test_website_tour
 from . import test_number_controller
 from . import test_phone
+from . import test_security
