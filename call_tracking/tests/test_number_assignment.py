@@ -336,6 +336,7 @@ class TestAssignment(NumberAssignmentCommon):
         live = self.assign(GOOGLE_ADS_URL)
         self.company.call_tracking_session_retention_days = 7
         done = self.env["call.tracking.session"]._cron_purge()
-        self.assertGreaterEqual(done, 1)
+        self.assertEqual(done, 1, "only the session older than the retention")
         self.assertFalse(self.sessions(old["visitor"]))
         self.assertTrue(self.sessions(live["visitor"]))
+        self.assertEqual(self.env["call.tracking.session"]._cron_purge(), 0)

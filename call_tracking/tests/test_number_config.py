@@ -1,6 +1,9 @@
+from unittest.mock import patch
+
 from psycopg2 import IntegrityError
 
 from odoo.exceptions import AccessError, ValidationError
+from odoo.modules.registry import Registry
 from odoo.tests import tagged, users
 from odoo.tools import mute_logger
 
@@ -56,6 +59,50 @@ class TestNumberConfig(NumberAssignmentCommon):
             self.env["call.tracking.channel.rule"].create({"channel_id": self.channel_seo.id})
         with self.assertRaises(ValidationError):
             self.channel_2.number_id = self.number_seo
+
+    def test_setup_cache_cleared_only_when_the_setup_changes(self):
+        """Clearing Odoo's caches is felt by every worker: a change the number
+        assignment does not read (a colour, a label, a cost goal) keeps them."""
+        with patch.object(Registry, "clear_cache") as clear_cache:
+            self.channel_google.write({"color": 3, "targeted_goal": 50.0})
+            self.pool_numbers[0].name = "Pool number A"
+            self.pool.name = "Paid search"
+            clear_cache.assert_not_called()
+            for record, vals in (
+                (self.channel_google, {"sequence": 7}),
+                (self.channel_google.rule_ids[:1], {"utm_medium": "ppc"}),
+                (self.pool_numbers[0], {"active": False}),
+                (self.pool, {"hold_minutes": 20}),
+                (self.company, {"call_tracking_display_format": "international"}),
+            ):
+                clear_cache.reset_mock()
+                record.write(vals)
+                clear_cache.assert_called()
+
+    def test_default_numbers_read_with_each_company_country(self):
+        france, ukraine = self.env["res.company"].create(
+            [
+                {"name": "French Company", "country_id": self.env.ref("base.fr").id},
+                {"name": "Ukrainian Company", "country_id": self.env.ref("base.ua").id},
+            ]
+        )
+        (france | ukraine).write({"call_tracking_default_number": "06 12 34 56 78"})
+        self.assertEqual(france.call_tracking_default_number, "+33612345678")
+        self.assertEqual(ukraine.call_tracking_default_number, "+380612345678")
+        # a country written at the same time is the one the number is read with
+        (france | ukraine).write(
+            {"country_id": self.env.ref("base.ua").id, "call_tracking_default_number": "0612345679"}
+        )
+        self.assertEqual(
+            (france | ukraine).mapped("call_tracking_default_number"),
+            ["+380612345679", "+380612345679"],
+        )
+
+    def test_new_website_origin_is_allowed(self):
+        Website = self.env["website"]
+        self.assertNotIn("https://new-shop.example.com", Website._call_tracking_get_all_origins())
+        Website.create({"name": "New shop", "domain": "https://new-shop.example.com"})
+        self.assertIn("https://new-shop.example.com", Website._call_tracking_get_all_origins())
 
     def test_pool_figures(self):
         self.assertRecordValues(
