@@ -124,10 +124,15 @@ def filestore(db):
 
 
 @contextlib.contextmanager
-def pg_cursor(dbname="postgres"):
+def pg_cursor(dbname="postgres", dsn=None):
+    """An autocommit cursor on ``dbname``: on the server of odoo.conf, or of
+    ``dsn`` (libpq connection string such as ``"host=/tmp/pg user=odoo"``)."""
     import psycopg2
 
-    conn = psycopg2.connect(dbname=dbname, **pg_params())
+    if dsn:
+        conn = psycopg2.connect(dsn, dbname=dbname)
+    else:
+        conn = psycopg2.connect(dbname=dbname, **pg_params())
     conn.autocommit = True
     try:
         with conn.cursor() as cr:

@@ -22,7 +22,6 @@ asserted; the only assertions are that the pivot and the raw SQL agree.
 """
 
 import argparse
-import contextlib
 import functools
 import os
 import statistics
@@ -260,18 +259,7 @@ def main(argv=None):
     parser.add_argument("--pg-dsn", help='e.g. "host=/tmp/pg user=odoo" (with --url)')
     args = parser.parse_args(argv)
     if args.url:
-        import psycopg2
-
-        @contextlib.contextmanager
-        def cursor():
-            conn = psycopg2.connect(f"{args.pg_dsn} dbname={args.db}")
-            conn.autocommit = True
-            try:
-                with conn.cursor() as cr:
-                    yield cr
-            finally:
-                conn.close()
-
+        cursor = functools.partial(devlib.pg_cursor, args.db, dsn=args.pg_dsn)
         rpc = devlib.JsonRpc(args.url, args.db)
         if args.no_fill:
             company = rpc("res.users", "read", [rpc.uid], ["company_id"])[0]["company_id"][0]
