@@ -2,10 +2,11 @@ from odoo import api, models
 
 
 class CallTrackingSetupMixin(models.AbstractModel):
-    """Configuration read by the number assignment through its cached setup
-    (``call.tracking.channel._get_tracking_setup``): creating or deleting a
-    record, or changing one of ``_tracking_setup_fields``, clears the cache in
-    every worker (Odoo's registry signalling)."""
+    """Configuration the number endpoint reads through cached look-ups (the
+    channels' ``_get_tracking_setup``, the websites' allowed origins):
+    creating or deleting a record, or changing one of
+    ``_tracking_setup_fields``, clears the caches in every worker (Odoo's
+    registry signalling)."""
 
     _name = "call.tracking.setup.mixin"
     _description = "Call Tracking Cached Setup"

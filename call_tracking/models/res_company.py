@@ -2,7 +2,11 @@ from odoo import api, fields, models
 
 
 class ResCompany(models.Model):
-    _inherit = "res.company"
+    _name = "res.company"
+    _inherit = ["res.company", "call.tracking.setup.mixin"]
+    _tracking_setup_fields = frozenset(
+        ("call_tracking_default_number", "call_tracking_display_format", "country_id")
+    )
 
     call_tracking_repeat_days = fields.Integer(
         string="Repeat Call Window (days)",
@@ -91,14 +95,7 @@ class ResCompany(models.Model):
             vals["call_tracking_default_number"] = self._call_tracking_normalise(
                 vals["call_tracking_default_number"], country
             )
-        res = super().write(vals)
-        if {
-            "call_tracking_default_number",
-            "call_tracking_display_format",
-            "country_id",
-        } & vals.keys():
-            self.env.registry.clear_cache()
-        return res
+        return super().write(vals)
 
     @api.model
     def _call_tracking_normalise(self, number, country):

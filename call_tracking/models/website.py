@@ -28,7 +28,9 @@ def origin_of(url):
 
 
 class Website(models.Model):
-    _inherit = "website"
+    _name = "website"
+    _inherit = ["website", "call.tracking.setup.mixin"]
+    _tracking_setup_fields = frozenset(("call_tracking_cors_origins", "domain", "company_id"))
 
     call_tracking_cors_origins = fields.Text(
         string="Call Tracking Origins",
@@ -36,24 +38,6 @@ class Website(models.Model):
         "the browser, one origin per line (e.g. https://shop.example.com). The "
         "website's own domain is always allowed.",
     )
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        websites = super().create(vals_list)
-        # a new website's domain is a new allowed origin
-        self.env.registry.clear_cache()
-        return websites
-
-    def write(self, vals):
-        res = super().write(vals)
-        if {"call_tracking_cors_origins", "domain", "company_id"} & vals.keys():
-            self.env.registry.clear_cache()
-        return res
-
-    def unlink(self):
-        res = super().unlink()
-        self.env.registry.clear_cache()
-        return res
 
     @api.model
     @tools.ormcache("website_id")
