@@ -179,7 +179,7 @@ class CallTrackingSession(models.Model):
             when = fields.Datetime.to_string(session.assigned_at) if session.assigned_at else ""
             session.display_name = self.env._(
                 "Session %(id)s: %(what)s, %(when)s",
-                id=session.id or "",
+                id=session._origin.id or "",
                 what=what,
                 when=when,
             )
