@@ -105,12 +105,7 @@ class CallTrackingNumber(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        companies = self.env["res.company"].browse(
-            [vals.get("company_id") or self.env.company.id for vals in vals_list]
-        )
-        for vals, company in zip(vals_list, companies, strict=True):
-            if vals.get("number"):
-                vals["number"] = self._normalise_number(vals["number"], company)
+        self._normalise_vals("number", vals_list)
         return super().create(vals_list)
 
     def write(self, vals):
@@ -119,18 +114,26 @@ class CallTrackingNumber(models.Model):
                 raise ValidationError(
                     self.env._("Several tracking numbers cannot get the same number.")
                 )
-            company = (
-                self.env["res.company"].browse(vals["company_id"])
-                if vals.get("company_id")
-                else self.company_id[:1]
-            )
-            if vals.get("number"):
-                vals["number"] = self._normalise_number(vals["number"], company)
-            elif "company_id" in vals:
+            self._normalise_vals("number", [vals], records=self)
+            if "company_id" in vals and not vals.get("number"):
+                company = self.env["res.company"].browse(vals["company_id"])
                 # a company of another country reads the stored E.164 the same
                 for record in self:
                     self._normalise_number(record.number, company)
         return super().write(vals)
+
+    @api.model
+    def _normalise_vals(self, fname, vals_list, records=None, label=None):
+        """Normalise in place the phone number in ``fname`` of create or
+        write values (``records``: those written), each read with the country
+        of its record's company: its ``company_id`` value, else the written
+        records' company, else the current company."""
+        Company = self.env["res.company"]
+        default = records.company_id[:1] if records else self.env.company
+        companies = Company.browse([vals.get("company_id") or default.id for vals in vals_list])
+        for vals, company in zip(vals_list, companies, strict=True):
+            if vals.get(fname):
+                vals[fname] = self._normalise_number(vals[fname], company, label=label)
 
     @api.model
     def _normalise_number(self, number, company, label=None, country=None):

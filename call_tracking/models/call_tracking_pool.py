@@ -215,22 +215,16 @@ class CallTrackingPool(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        companies = self.env["res.company"].browse(
-            [vals.get("company_id") or self.env.company.id for vals in vals_list]
-        )
-        for vals, company in zip(vals_list, companies, strict=True):
-            if vals.get("default_number"):
-                vals["default_number"] = self._normalise_fallback(vals["default_number"], company)
+        self._normalise_fallback(vals_list)
         return super().create(vals_list)
 
     def write(self, vals):
-        if vals.get("default_number"):
-            company = (
-                self.env["res.company"].browse(vals["company_id"])
-                if vals.get("company_id")
-                else self.company_id[:1]
-            )
-            vals["default_number"] = self._normalise_fallback(vals["default_number"], company)
+        if vals.get("default_number") and not vals.get("company_id") and len(self.company_id) > 1:
+            # each pool reads the number with its own company's country
+            for pools in self.grouped("company_id").values():
+                pools.write(dict(vals))
+            return True
+        self._normalise_fallback([vals], records=self)
         return super().write(vals)
 
     def action_view_numbers(self):
@@ -262,7 +256,8 @@ class CallTrackingPool(models.Model):
         action["domain"] = [("pool_id", "=", self.id)]
         return action
 
-    def _normalise_fallback(self, number, company):
-        return self.env["call.tracking.number"]._normalise_number(
-            number, company, label=self.env._("The fallback number")
+    @api.model
+    def _normalise_fallback(self, vals_list, records=None):
+        self.env["call.tracking.number"]._normalise_vals(
+            "default_number", vals_list, records=records, label=self.env._("The fallback number")
         )

@@ -97,6 +97,17 @@ class TestNumberConfig(NumberAssignmentCommon):
             (france | ukraine).mapped("call_tracking_default_number"),
             ["+380612345679", "+380612345679"],
         )
+        # pools of both companies: each fallback read with its company's country
+        france.country_id = self.env.ref("base.fr")
+        pools = self.env["call.tracking.pool"].create(
+            [
+                {"name": "FR pool", "company_id": france.id, "default_number": "06 12 34 56 70"},
+                {"name": "UA pool", "company_id": ukraine.id, "default_number": "06 12 34 56 70"},
+            ]
+        )
+        self.assertEqual(pools.mapped("default_number"), ["+33612345670", "+380612345670"])
+        pools.default_number = "06 12 34 56 71"
+        self.assertEqual(pools.mapped("default_number"), ["+33612345671", "+380612345671"])
 
     def test_new_website_origin_is_allowed(self):
         Website = self.env["website"]
