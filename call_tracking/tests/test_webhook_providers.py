@@ -136,6 +136,28 @@ class TestWebhookZadarma(WebhookHttpCase):
             **extra,
         }
 
+    def test_signature_vector(self):
+        """Zadarma's PHP example: base64_encode(hash_hmac('sha1', caller_id .
+        called_did . call_start, secret)); hash_hmac returns the hex digest
+        (2f7620d3...), so the header is base64 of that hex text."""
+        params = {
+            "event": "NOTIFY_START",
+            "call_start": "2026-11-22 12:15:00",
+            "pbx_call_id": "in_0123456789abcdef",
+            "caller_id": "380501112233",
+            "called_did": "380441234567",
+        }
+        self.assertEqual(
+            zadarma_signature("zd-secret-key", params, "NOTIFY_START"),
+            "MmY3NjIwZDM4NDFkYWYzYTUxYTg4NDExZTRkZTMyYjM4NDNjMzNmMA==",
+        )
+        # the call id is not signed on NOTIFY_START / NOTIFY_END
+        params["pbx_call_id"] = "in_other"
+        self.assertEqual(
+            zadarma_signature("zd-secret-key", params, "NOTIFY_END"),
+            "MmY3NjIwZDM4NDFkYWYzYTUxYTg4NDExZTRkZTMyYjM4NDNjMzNmMA==",
+        )
+
     def test_zd_echo(self):
         response = self.url_open(self._url(self.zadarma) + "?zd_echo=abc123")
         self.assertEqual(response.status_code, 200)
