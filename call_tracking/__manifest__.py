@@ -47,6 +47,7 @@
         ],
         "web.assets_tests": [
             "call_tracking/static/tests/tours/call_tracking_tour.js",
+            "call_tracking/static/tests/tours/call_tracking_backend_tour.js",
         ],
     },
     "application": True,

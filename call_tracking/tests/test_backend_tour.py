@@ -1,0 +1,103 @@
+"""Browser tours of the back end, as the people who use it.
+
+A call arrives through the real webhook processing (a static billboard
+number, a provider whose new leads go to the salesperson); then, in
+Chromium, the salesperson judges the call-lead from the CRM pipeline and a
+sales manager reads it in Call Tracking > Reporting > Call Analysis. The tours
+are call_tracking/static/tests/tours/call_tracking_backend_tour.js.
+"""
+
+from datetime import timedelta
+
+from odoo import fields
+from odoo.tests import HttpCase, tagged
+
+from odoo.addons.mail.tests.common import mail_new_test_user
+
+STATIC_NUMBER = "+12125550777"
+CALLER = "+12125550888"
+
+
+@tagged("post_install", "-at_install")
+class TestBackendTour(HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        env = cls.env
+        cls.salesman = mail_new_test_user(
+            env,
+            login="ct_tour_salesman",
+            groups="sales_team.group_sale_salesman",
+            name="Tour Salesperson",
+        )
+        cls.manager = mail_new_test_user(
+            env,
+            login="ct_tour_manager",
+            groups="sales_team.group_sale_manager",
+            name="Tour Sales Manager",
+        )
+        # no leads stage: call-leads are opportunities in the pipeline
+        team = env["crm.team"].create(
+            {"name": "Tour Call Team", "use_leads": False, "member_ids": [(4, cls.salesman.id)]}
+        )
+        cls.provider = env["call.tracking.provider"].create(
+            {
+                "name": "Tour provider",
+                "kind": "generic",
+                "secret": "tour-secret",
+                "team_id": team.id,
+                "user_id": cls.salesman.id,
+            }
+        )
+        number = env["call.tracking.number"].create(
+            {"number": STATIC_NUMBER, "provider_id": cls.provider.id}
+        )
+        cls.channel = env["call.tracking.channel"].create(
+            {
+                "name": "Tour Billboard",
+                "tracking_type": "static",
+                "number_id": number.id,
+                "is_offline": True,
+            }
+        )
+        start = fields.Datetime.now().replace(microsecond=0) - timedelta(hours=1)
+        cls.call = env["call.tracking.call"]._process_webhook_events(
+            cls.provider,
+            [
+                {
+                    "event": "call_end",
+                    "call_id": "tour-call-1",
+                    "from": CALLER,
+                    "to": STATIC_NUMBER,
+                    "start": start,
+                    "duration": 95,
+                    "talk_duration": 80,
+                    "status": "answered",
+                }
+            ],
+        )
+        cls.lead = cls.call.lead_id
+        cls.lead.name = "Tour call lead"
+
+    def test_fixture(self):
+        """The tours start from a fresh, unqualified opportunity of the
+        salesperson, attributed to the billboard."""
+        self.assertEqual(len(self.call), 1)
+        self.assertEqual(self.call.channel_id, self.channel)
+        self.assertEqual(self.lead.type, "opportunity")
+        self.assertEqual(self.lead.user_id, self.salesman)
+        self.assertEqual(self.lead.tracking_channel_id, self.channel)
+        self.assertFalse(self.lead.call_quality)
+
+    def test_salesperson_qualifies_call_lead(self):
+        self.start_tour("/odoo", "call_tracking_salesperson_tour", login=self.salesman.login)
+        self.lead.invalidate_recordset()
+        self.call.invalidate_recordset()
+        self.assertEqual(self.lead.call_quality, "untargeted")
+        self.assertEqual(
+            self.lead.call_quality_reason_id, self.env.ref("call_tracking.quality_reason_spam")
+        )
+        self.assertEqual(self.call.quality, "untargeted", "the call mirrors the lead")
+
+    def test_manager_call_analysis(self):
+        self.start_tour("/odoo", "call_tracking_manager_report_tour", login=self.manager.login)
