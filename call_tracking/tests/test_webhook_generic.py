@@ -100,6 +100,14 @@ class TestWebhookGeneric(WebhookHttpCase):
         self.assertEqual(events.mapped("state"), ["rejected"] * 3)
         self.assertFalse(events.call_id)
 
+    def test_signature_vector(self):
+        # openssl dgst -sha256 -hmac test-secret-1234 of the exact body bytes
+        body = b'{"event": "call_end", "call_id": "abc-123"}'
+        self.assertEqual(
+            generic_signature(SECRET, body),
+            "sha256=41f94a83766c83a527bb07c093767dc9fca780a0187ac6cae606a23d0e4e3054",
+        )
+
     def _sign(self, body):
         return generic_signature(SECRET, body)
 
