@@ -66,18 +66,20 @@ class CallTrackingProvider(models.Model):
     """
 
     _name = "call.tracking.provider"
+    _inherit = ["mail.thread"]
     _description = "Call Tracking Provider"
     _order = "name, id"
 
     def _default_webhook_token(self):
         return secrets.token_urlsafe(32)
 
-    name = fields.Char(required=True)
-    active = fields.Boolean(default=True)
+    name = fields.Char(required=True, tracking=True)
+    active = fields.Boolean(default=True, tracking=True)
     kind = fields.Selection(
         [("generic", "Generic JSON")],
         required=True,
         default="generic",
+        tracking=True,
         help="Decides how webhook bodies are read and how their signature is verified.",
     )
     company_id = fields.Many2one(
@@ -98,6 +100,7 @@ class CallTrackingProvider(models.Model):
     )
     public_base_url = fields.Char(
         string="Public Base URL",
+        tracking=True,
         help="The URL the provider calls, when Odoo is behind a reverse proxy "
         "(e.g. https://crm.example.com); used to verify Twilio signatures.",
     )
@@ -111,12 +114,14 @@ class CallTrackingProvider(models.Model):
         "crm.team",
         string="Sales Team",
         index="btree_not_null",
+        tracking=True,
         help="Sales team of the leads created from this provider's calls.",
     )
     user_id = fields.Many2one(
         "res.users",
         string="Salesperson",
         index="btree_not_null",
+        tracking=True,
         help="Salesperson of the leads created from this provider's calls.",
     )
     number_ids = fields.One2many("call.tracking.number", "provider_id", string="Numbers")
@@ -175,6 +180,9 @@ class CallTrackingProvider(models.Model):
         """Give the provider a new webhook URL; the old one stops working."""
         self.ensure_one()
         self.webhook_token = self._default_webhook_token()
+        self.message_post(
+            body=self.env._("Webhook URL regenerated: the previous URL no longer works.")
+        )
         return True
 
     def action_view_calls(self):
