@@ -17,3 +17,4 @@ from . import crm_lead
 from . import call_tracking_quality_reason
 from . import call_tracking_cost
 from . import website_visitor
+from . import res_partner

@@ -28,6 +28,8 @@ ATTRIBUTION_METHODS = [
     ("default", "Default number"),
     ("unknown", "Unknown number"),
 ]
+# notification emails queued by the webhook leave with the next cron poll
+MAIL_QUEUE_DELAY = timedelta(seconds=1)
 EVENT_TYPES = ("call_start", "call_update", "call_end")
 UTM_FIELDS = (
     ("source_id", "utm.source", "utm_source"),
@@ -227,8 +229,10 @@ class CallTrackingCall(models.Model):
         company = self.company_id
         vals = {}
         for fname, key in (("caller_number", "from"), ("called_number", "to")):
+            if self[fname]:
+                continue  # known since an earlier event: no parsing again
             number = self._normalize_phone(event.get(key), company)
-            if number and not self[fname]:
+            if number:
                 vals[fname] = number
         for fname, key in (("start_at", "start"), ("answer_at", "answer")):
             if event.get(key) and not self[fname]:
@@ -389,30 +393,64 @@ class CallTrackingCall(models.Model):
         vals = {"is_first_call": True, "is_repeat": False}
         lead = self.env["crm.lead"]
         if self.caller_number and self.caller_number.startswith("+"):
-            domain = [
+            previous_domain = [
                 ("id", "!=", self.id),
                 ("company_id", "=", self.company_id.id),
                 ("caller_number", "=", self.caller_number),
             ]
             if self.start_at:
-                domain.append(("start_at", "<=", self.start_at))
-            previous = self.search(domain, order="start_at desc, id desc")
-            vals["is_first_call"] = not previous
+                previous_domain.append(("start_at", "<=", self.start_at))
+            # bounded look-ups: a frequent caller's history is never loaded
+            vals["is_first_call"] = not self.search_count(previous_domain, limit=1)
             days = self.company_id.call_tracking_repeat_days
-            since = (self.start_at or fields.Datetime.now()) - timedelta(days=days)
-            recent = previous.filtered(lambda c: c.start_at and c.start_at >= since)
-            vals["is_repeat"] = bool(recent) and days > 0
-            if vals["is_repeat"]:
-                lead = recent.lead_id.filtered(
-                    lambda lead: lead.active and not lead.stage_id.is_won
-                )[:1]
+            if not vals["is_first_call"] and days > 0:
+                since = (self.start_at or fields.Datetime.now()) - timedelta(days=days)
+                recent_domain = [*previous_domain, ("start_at", ">=", since)]
+                lead = self._get_repeat_lead(recent_domain)
+                vals["is_repeat"] = bool(lead) or bool(self.search_count(recent_domain, limit=1))
         if lead:
             if self.session_id.visitor_id:
                 lead.visitor_ids = [fields.Command.link(self.session_id.visitor_id.id)]
         else:
-            lead = self.env["crm.lead"].create(self._prepare_lead_values())
+            # notification emails (salesperson assigned, team followers) go
+            # through the mail queue, not an SMTP session inside the webhook
+            lead = (
+                self.env["crm.lead"]
+                .with_context(mail_notify_force_send=False)
+                .create(self._prepare_lead_values())
+            )
+            self._wake_mail_queue()
         vals.update(lead_id=lead.id, user_id=lead.user_id.id, team_id=lead.team_id.id)
         self.write(vals)
+
+    def _get_repeat_lead(self, recent_domain):
+        """The open lead (active, not won) of the latest of the caller's
+        recent calls that has one."""
+        recent = self.search(
+            [
+                *recent_domain,
+                ("lead_id.active", "=", True),
+                "|",
+                ("lead_id.stage_id", "=", False),
+                ("lead_id.stage_id.is_won", "=", False),
+            ],
+            order="start_at desc, id desc",
+            limit=1,
+        )
+        return recent.lead_id
+
+    def _wake_mail_queue(self):
+        """Have the mail queue send the notification emails just queued
+        (salesperson assigned, call-back activity) within a minute instead of
+        at its hourly run. A trigger in the near future is picked up by the
+        cron workers' regular poll: no wake-up NOTIFY per webhook request, and
+        the emails of a burst of calls leave in one run."""
+        cron_id = self.env["ir.model.data"]._xmlid_to_res_id(
+            "mail.ir_cron_mail_scheduler_action", raise_if_not_found=False
+        )
+        if cron_id:
+            cron_sudo = self.env["ir.cron"].sudo().browse(cron_id)
+            cron_sudo._trigger(fields.Datetime.now() + MAIL_QUEUE_DELAY)
 
     def _prepare_lead_values(self):
         """Values of the lead created for this call (hook)."""
@@ -467,36 +505,25 @@ class CallTrackingCall(models.Model):
         )
 
     def _find_partner(self):
-        """The contact whose phone or mobile is the caller's number."""
+        """The contact whose phone or mobile is the caller's number.
+
+        One indexed query finds the few contacts whose phone or mobile ends
+        with the caller's last digits (whatever its format); among them, a
+        contact whose sanitized number is the caller's wins, else the first
+        one whose phone or mobile normalises to the caller's number.
+        """
         self.ensure_one()
         Partner = self.env["res.partner"]
         number = self.caller_number
         if not number or not number.startswith("+"):
             return Partner
-        company_domain = [("company_id", "in", [False, self.company_id.id])]
-        if "phone_sanitized" in Partner._fields:
-            partner = Partner.search([("phone_sanitized", "=", number), *company_domain], limit=1)
-            if partner:
-                return partner
-        digits = number[1:]
-        tail = "%" + digits[-8:]
-        self.env["res.partner"].flush_model(["phone", "mobile", "company_id", "active"])
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT id FROM res_partner
-                 WHERE active
-                   AND (company_id IS NULL OR company_id = %(company)s)
-                   AND (regexp_replace(phone, '[^0-9]', '', 'g') LIKE %(tail)s
-                        OR regexp_replace(mobile, '[^0-9]', '', 'g') LIKE %(tail)s)
-                 ORDER BY is_company, id
-                 LIMIT 20
-                """,
-                company=self.company_id.id,
-                tail=tail,
-            )
+        candidates = Partner._call_tracking_phone_candidates(
+            re.sub(r"\D", "", number), self.company_id
         )
-        candidates = Partner.browse([row[0] for row in self.env.cr.fetchall()])
+        if "phone_sanitized" in Partner._fields:
+            sanitized = candidates.filtered(lambda partner: partner.phone_sanitized == number)
+            if sanitized:
+                return sanitized.sorted()[:1]
         for partner in candidates:
             for fname in ("phone", "mobile"):
                 if partner[fname] and self._normalize_phone(partner[fname], self.company_id) == (
@@ -528,11 +555,13 @@ class CallTrackingCall(models.Model):
                 self.env._("listen"),
             )
         body += Markup("</ul>")
-        self.lead_id.message_post(
+        # A log note (mail.mt_note, internal) as Odoo logs its own automatic
+        # entries: the chatter shows the same message, without the follower
+        # notification machinery message_post runs for every message.
+        self.lead_id._message_log(
             body=body,
-            author_id=self.env.ref("base.partner_root").id,
+            author_id=self.env["ir.model.data"]._xmlid_to_res_id("base.partner_root"),
             message_type="notification",
-            subtype_xmlid="mail.mt_note",
         )
 
     def _schedule_call_back(self):
@@ -543,7 +572,7 @@ class CallTrackingCall(models.Model):
         if not user:
             _logger.info("Missed call %s: no salesperson to call back", self.id)
             return
-        lead.activity_schedule(
+        lead.with_context(mail_notify_force_send=False).activity_schedule(
             "mail.mail_activity_data_call",
             user_id=user.id,
             summary=self.env._("Call back %s", self.caller_number or self.env._("the caller")),
@@ -553,3 +582,4 @@ class CallTrackingCall(models.Model):
                 number=self.called_number or "-",
             ),
         )
+        self._wake_mail_queue()

@@ -215,7 +215,12 @@ class CallTrackingProvider(models.Model):
         """The active provider owning ``token`` (empty recordset otherwise)."""
         if not token or len(token) > 128:
             return self.browse()
-        return self.search([("webhook_token", "=", token)], limit=1)
+        # the fields every request reads, fetched by the look-up itself
+        return self.search_fetch(
+            [("webhook_token", "=", token)],
+            ["kind", "company_id", "secret", "public_base_url", "team_id", "user_id"],
+            limit=1,
+        )
 
     def _kind_method(self, suffix, required=True):
         self.ensure_one()

@@ -31,7 +31,7 @@ class CallTrackingWebhookEvent(models.Model):
         "call.tracking.provider", required=True, index=True, ondelete="cascade", readonly=True
     )
     company_id = fields.Many2one(
-        related="provider_id.company_id", store=True, index=True, readonly=True
+        related="provider_id.company_id", store=True, index=True, readonly=True, precompute=True
     )
     received_at = fields.Datetime(required=True, readonly=True, index=True)
     method = fields.Char(readonly=True)
@@ -66,7 +66,9 @@ class CallTrackingWebhookEvent(models.Model):
 
     @api.depends("raw_body")
     def _compute_body(self):
-        for event in self:
+        # the web client reads with bin_size=True, which turns binary values
+        # into their human size ("1.2 Kb"): read the bytes themselves
+        for event in self.with_context(bin_size=False):
             raw = base64.b64decode(event.raw_body) if event.raw_body else b""
             event.body = raw.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
 
@@ -99,7 +101,8 @@ class CallTrackingWebhookEvent(models.Model):
     def _request_data(self):
         """Rebuild the request_data of the stored request (for reprocessing)."""
         self.ensure_one()
-        body = base64.b64decode(self.raw_body) if self.raw_body else b""
+        raw_body = self.with_context(bin_size=False).raw_body
+        body = base64.b64decode(raw_body) if raw_body else b""
         headers = json.loads(self.headers or "{}")
         content_type = next(
             (value for name, value in headers.items() if name.lower() == "content-type"), ""

@@ -11,3 +11,4 @@ from . import test_backend_tour
 from . import test_number_controller
 from . import test_phone
 from . import test_security
+from . import test_webhook_perf

@@ -1,0 +1,205 @@
+import json
+from datetime import timedelta
+
+from odoo import fields
+from odoo.tests import tagged, users, warmup
+from odoo.tools import SQL
+
+from ..models.call_tracking_provider_generic import generic_signature
+from ..models.res_partner import PHONE_FIELDS, SANITIZED_INDEX, phone_tail_expression
+from .webhook_common import CALLER, SECRET, STATIC, WebhookTransactionCase, later
+
+
+@tagged("post_install", "-at_install")
+class TestWebhookPerformance(WebhookTransactionCase):
+    """The webhook hot path: a bounded number of queries per request (run as
+    the controller runs it: public user, provider in sudo), notification
+    emails queued instead of sent inside the request, and the caller's
+    contact found through an index."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # an ordinary user who is notified by email, as most salespeople are
+        cls.salesman.notification_type = "email"
+        cls.mail_cron = cls.env.ref("mail.ir_cron_mail_scheduler_action")
+
+    def _receive(self, payload):
+        """What the controller does with a signed generic request."""
+        body = json.dumps(payload).encode()
+        provider_sudo = (
+            self.env["call.tracking.provider"]
+            .sudo()
+            ._get_by_webhook_token(self.provider.webhook_token)
+        )
+        status, answer, _content_type = provider_sudo._receive_webhook(
+            {
+                "method": "POST",
+                "url": "http://localhost/call_tracking/webhook/token",
+                "headers": {
+                    "Content-Type": "application/json",
+                    "X-Call-Tracking-Signature": generic_signature(SECRET, body),
+                },
+                "body": body,
+                "form": [],
+                "query": [],
+                "remote_addr": "127.0.0.1",
+            }
+        )
+        self.assertEqual(status, 200, answer)
+
+    def _call(self, call_id):
+        return self.env["call.tracking.call"].sudo().search([("provider_call_id", "=", call_id)])
+
+    # ------------------------------------------------------------------
+    # Query counts (the figures of a warm worker; see tests/bench_webhook.py)
+    # ------------------------------------------------------------------
+
+    @users("public")
+    @warmup
+    def test_query_count_new_caller(self):
+        """call_start of a first-time caller (inbox, attribution, partner
+        look-up, lead with its followers, creation message and the
+        salesperson's assignment notification), then its call_end (the
+        chatter log note)."""
+        self._create_session(later(self.call_time, minutes=-5), later(self.call_time, minutes=25))
+        with self.assertQueryCount(public=72):
+            self._receive(self._event("call_start", call_id="qc-1"))
+        with self.assertQueryCount(public=10):
+            self._receive(self._event("call_end", call_id="qc-1"))
+        call = self._call("qc-1")
+        self.assertEqual(call.status, "answered")
+        self.assertEqual(call.attribution_method, "session")
+        self.assertTrue(call.lead_id)
+
+    @users("public")
+    @warmup
+    def test_query_count_repeat_caller(self):
+        """A repeat caller's call: the open lead is reused, nothing created."""
+        self._receive(self._event("call_end", call_id="qc-first", to=STATIC))
+        start = later(self.call_time, hours=2).strftime("%Y-%m-%dT%H:%M:%SZ")
+        with self.assertQueryCount(public=13):
+            self._receive(self._event("call_end", call_id="qc-again", to=STATIC, start=start))
+        first, again = self._call("qc-first"), self._call("qc-again")
+        self.assertTrue(again.is_repeat)
+        self.assertEqual(again.lead_id, first.lead_id)
+
+    @users("public")
+    @warmup
+    def test_query_count_missed_call(self):
+        """A missed call delivered as one call_end: lead and call-back activity."""
+        with self.assertQueryCount(public=87):
+            self._receive(
+                self._event("call_end", call_id="qc-missed", status="missed", talk_duration=0)
+            )
+        self.assertEqual(len(self._call("qc-missed").lead_id.activity_ids), 1)
+
+    # ------------------------------------------------------------------
+    # Behaviour kept by the faster path
+    # ------------------------------------------------------------------
+
+    def test_notifications_queued_not_sent(self):
+        """The salesperson is still notified (lead assigned, call-back
+        activity) but the emails wait in the mail queue, which is asked to
+        run within a minute: no SMTP session inside the provider's request."""
+        before = fields.Datetime.now()
+        self._receive(self._event("call_end", status="missed", talk_duration=0))
+        lead = self._call("call-1").lead_id
+        partner = self.salesman.partner_id
+        notified = self.env["mail.message"].search(
+            [
+                ("model", "=", "crm.lead"),
+                ("res_id", "=", lead.id),
+                ("partner_ids", "in", partner.ids),
+            ]
+        )
+        # "You have been assigned" + the call-back activity assignment
+        self.assertEqual(len(notified), 2)
+        mails = self.env["mail.mail"].sudo().search([("mail_message_id", "in", notified.ids)])
+        self.assertEqual(len(mails), 2)
+        self.assertEqual(set(mails.mapped("state")), {"outgoing"})
+        triggers = (
+            self.env["ir.cron.trigger"]
+            .sudo()
+            .search([("cron_id", "=", self.mail_cron.id), ("call_at", ">=", before)])
+        )
+        self.assertTrue(triggers)
+        self.assertLessEqual(max(triggers.mapped("call_at")), before + timedelta(minutes=1))
+
+    def test_call_log_note(self):
+        """The call ends in one internal log note by OdooBot on the lead."""
+        self._receive(self._event("call_start"))
+        self._receive(self._event("call_end", recording_url="https://rec.example/9.mp3"))
+        notes = self._call("call-1").lead_id.message_ids.filtered(
+            lambda message: "rec.example/9.mp3" in message.body
+        )
+        self.assertEqual(len(notes), 1)
+        self.assertEqual(notes.subtype_id, self.env.ref("mail.mt_note"))
+        self.assertEqual(notes.message_type, "notification")
+        self.assertTrue(notes.is_internal)
+        self.assertEqual(notes.author_id, self.env.ref("base.partner_root"))
+        self.assertIn("1:35", notes.body)
+
+    def test_archived_lead_not_reused(self):
+        self._receive(self._event("call_end", call_id="a1"))
+        first = self._call("a1")
+        first.lead_id.action_archive()
+        start = later(self.call_time, hours=1).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self._receive(self._event("call_end", call_id="a2", start=start))
+        second = self._call("a2")
+        self.assertTrue(second.is_repeat)
+        self.assertFalse(second.is_first_call)
+        self.assertNotEqual(second.lead_id, first.lead_id)
+
+    def test_partner_matched_in_any_format(self):
+        self.company.country_id = self.env.ref("base.ua")
+        self.company.call_tracking_repeat_days = 0  # a new lead for every call
+        Partner = self.env["res.partner"]
+        other_company = self.env["res.company"].create({"name": "Other CT Partner Co"})
+        # the caller's number, but not eligible: archived, or another company's
+        Partner.create({"name": "Archived", "phone": CALLER, "active": False})
+        Partner.create({"name": "Elsewhere", "phone": CALLER, "company_id": other_company.id})
+        # the same last 8 digits, another number
+        Partner.create({"name": "Lookalike", "phone": "+1 650 111 2233"})
+        # the caller's number typed in national format as the landline; the
+        # mobile (another number) is the one phone_validation sanitizes
+        anna = Partner.create({"name": "Anna", "phone": "050 111-22-33", "mobile": "+380671234567"})
+        self._receive(self._event("call_end", call_id="p1"))
+        self.assertEqual(self._call("p1").lead_id.partner_id, anna)
+        # matched on the mobile too
+        self._receive(self._event("call_end", call_id="p2", **{"from": "+380 67 123 45 67"}))
+        self.assertEqual(self._call("p2").lead_id.partner_id, anna)
+        # a contact whose sanitized number is the caller's comes first
+        zenon = Partner.create({"name": "Zenon", "phone": "+380 50 111 22 33"})
+        self._receive(self._event("call_end", call_id="p3"))
+        expected = zenon if "phone_sanitized" in Partner._fields else anna
+        self.assertEqual(self._call("p3").lead_id.partner_id, expected)
+        if "phone_sanitized" in Partner._fields:
+            # typed with an extension: only its sanitized number is the caller's
+            office = Partner.create({"name": "Office", "phone": "+380 44 555 66 77 ext. 12"})
+            self._receive(self._event("call_end", call_id="p4", **{"from": "+380445556677"}))
+            self.assertEqual(self._call("p4").lead_id.partner_id, office)
+
+    def test_partner_lookup_uses_index(self):
+        """The candidates query is answered by the expression indexes."""
+        self.env.cr.execute("SET LOCAL enable_seqscan = off")
+        query = self.env["res.partner"]._call_tracking_phone_query("380501112233", self.company, 20)
+        plan = self._plan(query)
+        self.assertNotIn("Seq Scan", plan)
+        self.assertIn("res_partner_phone_tail_call_tracking_index", plan)
+        if "phone_sanitized" in self.env["res.partner"]._fields:
+            self.assertIn(SANITIZED_INDEX, plan)
+        for fname in PHONE_FIELDS:
+            expression = SQL(phone_tail_expression(fname))
+            plan = self._plan(
+                SQL(
+                    "SELECT id FROM res_partner WHERE %s IS NOT NULL AND %s = %s",
+                    SQL.identifier(fname),
+                    expression,
+                    "01112233",
+                )
+            )
+            self.assertIn(f"res_partner_{fname}_tail_call_tracking_index", plan)
+
+    def _plan(self, query):
+        return "\n".join(row[0] for row in self.env.execute_query(SQL("EXPLAIN %s", query)))
