@@ -1,21 +1,26 @@
 """Browser tours of the back end, as the people who use it.
 
-A call arrives through the real webhook processing (a static billboard
-number, a provider whose new leads go to the salesperson); then, in
-Chromium, the salesperson judges the call-lead from the CRM pipeline and a
-sales manager reads it in Call Tracking > Reporting > Call Analysis. The tours
-are call_tracking/static/tests/tours/call_tracking_backend_tour.js.
+A signed provider webhook goes through the provider's real receiving path
+(inbox, signature, call, attribution to a static billboard number, lead for
+the provider's salesperson); then, in Chromium, the salesperson judges the
+call-lead from the CRM pipeline, and a sales manager reads it in Call
+Tracking > Reporting > Call Analysis and opens the request in the Webhook
+Inbox. The tours are
+call_tracking/static/tests/tours/call_tracking_backend_tour.js.
 """
 
+import json
 from datetime import timedelta
 
 from odoo import fields
 from odoo.tests import HttpCase, tagged
 
+from odoo.addons.call_tracking.models.call_tracking_provider_generic import generic_signature
 from odoo.addons.mail.tests.common import mail_new_test_user
 
 STATIC_NUMBER = "+12125550777"
 CALLER = "+12125550888"
+SECRET = "tour-secret"
 
 
 @tagged("post_install", "-at_install")
@@ -44,7 +49,7 @@ class TestBackendTour(HttpCase):
             {
                 "name": "Tour provider",
                 "kind": "generic",
-                "secret": "tour-secret",
+                "secret": SECRET,
                 "team_id": team.id,
                 "user_id": cls.salesman.id,
             }
@@ -60,30 +65,44 @@ class TestBackendTour(HttpCase):
                 "is_offline": True,
             }
         )
-        start = fields.Datetime.now().replace(microsecond=0) - timedelta(hours=1)
-        cls.call = env["call.tracking.call"]._process_webhook_events(
-            cls.provider,
-            [
-                {
-                    "event": "call_end",
-                    "call_id": "tour-call-1",
-                    "from": CALLER,
-                    "to": STATIC_NUMBER,
-                    "start": start,
-                    "duration": 95,
-                    "talk_duration": 80,
-                    "status": "answered",
-                }
-            ],
+        start = fields.Datetime.now() - timedelta(hours=1)
+        body = json.dumps(
+            {
+                "event": "call_end",
+                "call_id": "tour-call-1",
+                "from": CALLER,
+                "to": STATIC_NUMBER,
+                "start": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "duration": 95,
+                "talk_duration": 80,
+                "status": "answered",
+            }
+        ).encode()
+        cls.webhook_status, _answer, _content_type = cls.provider.sudo()._receive_webhook(
+            {
+                "method": "POST",
+                "url": f"http://localhost/call_tracking/webhook/{cls.provider.webhook_token}",
+                "headers": {
+                    "Content-Type": "application/json",
+                    "X-Call-Tracking-Signature": generic_signature(SECRET, body),
+                },
+                "body": body,
+                "form": [],
+                "query": [],
+                "remote_addr": "127.0.0.1",
+            }
         )
+        cls.call = env["call.tracking.call"].search([("provider_call_id", "=", "tour-call-1")])
         cls.lead = cls.call.lead_id
         cls.lead.name = "Tour call lead"
 
     def test_fixture(self):
         """The tours start from a fresh, unqualified opportunity of the
         salesperson, attributed to the billboard."""
+        self.assertEqual(self.webhook_status, 200)
         self.assertEqual(len(self.call), 1)
         self.assertEqual(self.call.channel_id, self.channel)
+        self.assertEqual(self.call.webhook_event_ids.state, "processed")
         self.assertEqual(self.lead.type, "opportunity")
         self.assertEqual(self.lead.user_id, self.salesman)
         self.assertEqual(self.lead.tracking_channel_id, self.channel)
@@ -99,5 +118,5 @@ class TestBackendTour(HttpCase):
         )
         self.assertEqual(self.call.quality, "untargeted", "the call mirrors the lead")
 
-    def test_manager_call_analysis(self):
+    def test_manager_call_analysis_and_inbox(self):
         self.start_tour("/odoo", "call_tracking_manager_report_tour", login=self.manager.login)

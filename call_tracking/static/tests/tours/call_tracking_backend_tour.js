@@ -93,8 +93,8 @@ registry.category("web_tour.tours").add("call_tracking_salesperson_tour", {
     ],
 });
 
-/** A sales manager opens Call Tracking > Reporting > Call Analysis: the pivot
- * shows the calls per channel. */
+/** A sales manager opens Call Tracking > Reporting > Call Analysis (the pivot
+ * shows the calls per channel), then the request in the Webhook Inbox. */
 registry.category("web_tour.tours").add("call_tracking_manager_report_tour", {
     url: "/odoo",
     steps: () => [
@@ -121,6 +121,29 @@ registry.category("web_tour.tours").add("call_tracking_manager_report_tour", {
         {
             content: "Its calls are counted under the Calls measure",
             trigger: ".o_pivot thead th.o_pivot_measure_row:contains(Calls)",
+        },
+        {
+            content: "Open Configuration",
+            trigger: "button[data-menu-xmlid='call_tracking.call_tracking_menu_config']",
+            run: "click",
+        },
+        {
+            content: "Open the Webhook Inbox",
+            trigger: "a[data-menu-xmlid='call_tracking.call_tracking_webhook_event_menu']",
+            run: "click",
+        },
+        {
+            content: "Open the request of the call",
+            trigger: ".o_list_view .o_data_row td[name=provider_call_id]:contains(tour-call-1)",
+            run: "click",
+        },
+        {
+            content: "The request was processed",
+            trigger: ".o_form_view .o_statusbar_status .o_arrow_button_current:contains(Processed)",
+        },
+        {
+            content: "Its body is readable",
+            trigger: '.o_form_view .o_field_widget[name=body]:contains("event": "call_end")',
         },
     ],
 });
