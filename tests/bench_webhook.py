@@ -4,15 +4,19 @@ creation over JSON-RPC measured in the same run.
 
     make bench                      # with the other benchmarks
     pytest -m bench tests/bench_webhook.py -s
-    python tests/bench_webhook.py --url http://127.0.0.1:8069 --db DB
+    python tests/bench_webhook.py --url http://127.0.0.1:8069 --db DB [--log odoo.log]
 
 Prints figures; never asserts timings.
 """
 
 import argparse
+import os
+import random
+import re
 import sys
 import time
 import uuid
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -28,11 +32,14 @@ CONCURRENCY = 4
 
 def _webhook_calls(base_url, token, calls, concurrency):
     run = uuid.uuid4().hex[:8]
+    # callers new to the database on every run (a repeat caller's call reuses
+    # the open lead instead of creating one)
+    prefix = random.randrange(100, 1000)
 
     def one_call(index):
         session = requests.Session()
         call_id = f"bench-{run}-{index}"
-        caller = "+38067" + str(1000000 + index)
+        caller = f"+38067{prefix}{index:04d}"
         for event in ("call_start", "call_end"):
             resp = post_event(session, base_url, token,
                               call_event(event, call_id, caller, "+380449990002"))  # fmt: skip
@@ -57,11 +64,25 @@ def _rpc_leads(rpc, leads, concurrency):
     return time.perf_counter() - start
 
 
-def run(base_url, rpc, calls=CALLS, concurrency=CONCURRENCY):
+# Odoo's request log line ends with: query count, query time, other time
+REQUEST_LOG = re.compile(r'"POST /call_tracking/webhook/\S+ HTTP/[\d.]+" 200 - (\d+) ')
+
+
+def _query_counts(log_path, offset):
+    """Queries per webhook request, from the server log written after offset:
+    {query count: number of requests}."""
+    with open(log_path, "rb") as log:
+        log.seek(offset)
+        text = log.read().decode(errors="replace")
+    return Counter(int(count) for count in REQUEST_LOG.findall(text))
+
+
+def run(base_url, rpc, calls=CALLS, concurrency=CONCURRENCY, log_path=None):
     _provider_id, token = provider_token(rpc)
     # warm-up: registry, caches and assets of every worker
     _webhook_calls(base_url, token, 8, concurrency)
     _rpc_leads(rpc, 8, concurrency)
+    offset = os.path.getsize(log_path) if log_path else 0
     webhook_s = _webhook_calls(base_url, token, calls, concurrency)
     rpc_s = _rpc_leads(rpc, calls, concurrency)
     webhook_rate, rpc_rate = calls / webhook_s, calls / rpc_s
@@ -73,12 +94,16 @@ def run(base_url, rpc, calls=CALLS, concurrency=CONCURRENCY):
         f"\nratio webhook calls/s : RPC leads/s = {webhook_rate / rpc_rate:.2f}",
         flush=True,
     )
+    if log_path:
+        counts = _query_counts(log_path, offset)
+        shown = ", ".join(f"{queries} x{n}" for queries, n in sorted(counts.most_common(4)))
+        print(f"queries per webhook request (count x requests): {shown}", flush=True)
     return webhook_rate, rpc_rate
 
 
 @pytest.mark.bench
 def test_bench_webhook(odoo_server):
-    run(odoo_server.url, odoo_server.rpc)
+    run(odoo_server.url, odoo_server.rpc, log_path=odoo_server.log_path)
 
 
 def main():
@@ -87,12 +112,13 @@ def main():
     parser.add_argument("--db", required=True)
     parser.add_argument("--calls", type=int, default=CALLS)
     parser.add_argument("--concurrency", type=int, default=CONCURRENCY)
+    parser.add_argument("--log", help="the server's log file: print queries per request")
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
     import devlib
 
     rpc = devlib.JsonRpc(args.url, args.db)
-    run(args.url, rpc, args.calls, args.concurrency)
+    run(args.url, rpc, args.calls, args.concurrency, log_path=args.log)
 
 
 if __name__ == "__main__":

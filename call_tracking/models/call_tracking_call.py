@@ -412,16 +412,26 @@ class CallTrackingCall(models.Model):
             if self.session_id.visitor_id:
                 lead.visitor_ids = [fields.Command.link(self.session_id.visitor_id.id)]
         else:
-            # notification emails (salesperson assigned, team followers) go
-            # through the mail queue, not an SMTP session inside the webhook
             lead = (
                 self.env["crm.lead"]
-                .with_context(mail_notify_force_send=False)
+                .with_context(**self._get_lead_create_context())
                 .create(self._prepare_lead_values())
             )
             self._wake_mail_queue()
         vals.update(lead_id=lead.id, user_id=lead.user_id.id, team_id=lead.team_id.id)
         self.write(vals)
+
+    def _get_lead_create_context(self):
+        """Context of the lead creation (hook).
+
+        The salesperson becomes a follower but gets no "you have been
+        assigned" message per call, as with CRM's automatic lead assignment
+        (the pipeline, and the call-back activity of a missed call, tell
+        them); the notifications left (the creation message to the team's
+        followers) go through the mail queue, not an SMTP session inside the
+        provider's request.
+        """
+        return {"mail_auto_subscribe_no_notify": True, "mail_notify_force_send": False}
 
     def _get_repeat_lead(self, recent_domain):
         """The open lead (active, not won) of the latest of the caller's
@@ -441,8 +451,8 @@ class CallTrackingCall(models.Model):
 
     def _wake_mail_queue(self):
         """Have the mail queue send the notification emails just queued
-        (salesperson assigned, call-back activity) within a minute instead of
-        at its hourly run. A trigger in the near future is picked up by the
+        (new lead to the team's followers, call-back activity) within a
+        minute instead of at its hourly run. A trigger in the near future is picked up by the
         cron workers' regular poll: no wake-up NOTIFY per webhook request, and
         the emails of a burst of calls leave in one run."""
         cron_id = self.env["ir.model.data"]._xmlid_to_res_id(
