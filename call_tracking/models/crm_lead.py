@@ -58,6 +58,23 @@ class CrmLead(models.Model):
         self._set_call_quality("untargeted")
         return True
 
+    def _merge_dependences(self, opportunities):
+        """Merged leads hand their calls over to the kept lead (``self``):
+        ``call.tracking.call.lead_id`` is ``ondelete='set null'``, so the
+        calls would otherwise lose their lead when the others are deleted.
+
+        The calls are moved in a named sudo: they are read-only system
+        records for salespeople, who may also not see every call of a lead
+        (record rules); whoever may merge the leads may move their calls.
+        """
+        res = super()._merge_dependences(opportunities)
+        calls_sudo = (
+            self.env["call.tracking.call"].sudo().search([("lead_id", "in", opportunities.ids)])
+        )
+        if calls_sudo:
+            calls_sudo.write({"lead_id": self.id})
+        return res
+
     def _set_call_quality(self, quality):
         """Judge the call-leads; a reason meant for the other quality is
         dropped. The calls follow through their stored related quality."""

@@ -12,3 +12,4 @@ from . import test_number_controller
 from . import test_phone
 from . import test_security
 from . import test_webhook_perf
+from . import test_lead_merge
