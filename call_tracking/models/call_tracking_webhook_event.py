@@ -4,7 +4,6 @@ import logging
 from urllib.parse import parse_qsl
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from .call_tracking_provider import (
@@ -15,6 +14,10 @@ from .call_tracking_provider import (
 )
 
 _logger = logging.getLogger(__name__)
+
+# the headers kept in the inbox, compared lower-cased (HTTP names are not
+# case-sensitive)
+KEPT_HEADERS_LOWER = frozenset(name.lower() for name in KEPT_HEADERS)
 
 
 class CallTrackingWebhookEvent(models.Model):
@@ -83,7 +86,7 @@ class CallTrackingWebhookEvent(models.Model):
         kept = {
             name: str(value)[:1024]
             for name, value in headers.items()
-            if name.lower() in {h.lower() for h in KEPT_HEADERS}
+            if name.lower() in KEPT_HEADERS_LOWER
         }
         return self.create(
             {
@@ -151,7 +154,10 @@ class CallTrackingWebhookEvent(models.Model):
             raise
         except Exception as exc:  # the raw event must survive any processing failure
             _logger.exception("Call tracking webhook event %s failed", self.id)
-            return self._fail(500, self.env._("Processing failed: %s", exc))
+            # the details stay in the inbox entry and the log: the provider
+            # only learns that processing failed (no internals in the answer)
+            self._mark("error", self.env._("Processing failed: %s", exc))
+            return self._answer_error(500, self.env._("Processing failed."))
         first = events[0] if events else {}
         self.write(
             {
@@ -167,17 +173,24 @@ class CallTrackingWebhookEvent(models.Model):
 
     def _fail(self, status, reason):
         self._mark("error", reason)
+        return self._answer_error(status, reason)
+
+    @api.model
+    def _answer_error(self, status, reason):
         return status, json.dumps({"error": reason}), "application/json"
 
     def action_reprocess(self):
-        """Verify and process the stored request again (managers only)."""
-        if not self.env.user.has_group("call_tracking.call_tracking_group_manager"):
-            raise UserError(self.env._("Only call tracking administrators can reprocess events."))
-        for event in self:
-            event_sudo = event.sudo()
-            provider_sudo = event_sudo.provider_id
+        """Verify and process the stored request again.
+
+        Only who may write the entries (call tracking managers, through the
+        access rights and the company rules) may reprocess them; the
+        processing itself then runs in sudo, as for the provider's request.
+        """
+        self.check_access("write")
+        events_sudo = self.sudo()
+        for event_sudo in events_sudo:
             try:
-                provider_sudo._verify_request(event_sudo._request_data())
+                event_sudo.provider_id._verify_request(event_sudo._request_data())
             except WebhookSignatureError as exc:
                 event_sudo._mark("rejected", exc.reason)
                 continue

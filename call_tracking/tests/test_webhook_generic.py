@@ -1,7 +1,11 @@
 import json
 import random
+from unittest.mock import patch
 
-from odoo.tests import tagged
+from odoo.exceptions import AccessError
+from odoo.tests import mute_logger, tagged
+
+from odoo.addons.call_tracking.models.call_tracking_call import CallTrackingCall
 
 from ..models.call_tracking_provider_generic import generic_signature
 from .webhook_common import CALLER, SECRET, TRACKED, WebhookHttpCase, later
@@ -152,6 +156,31 @@ class TestWebhookGeneric(WebhookHttpCase):
         self.assertEqual(event.state, "error")
         event.with_user(self.manager).action_reprocess()
         self.assertEqual(event.state, "error", "still malformed")
+        self.assertFalse(self._calls())
+
+    def test_reprocess_managers_only(self):
+        self._post_json(None, raw=b'{"event": "call_end"}')
+        event = self._events()
+        with self.assertRaises(AccessError):
+            event.with_user(self.salesman).action_reprocess()
+        self.assertEqual(event.state, "error")
+
+    @mute_logger("odoo.addons.call_tracking.models.call_tracking_webhook_event")
+    def test_500_answer_keeps_internals_in_the_inbox(self):
+        """An unexpected failure answers 500 with a generic reason; the
+        exception text stays in the inbox entry (and the log)."""
+        with patch.object(
+            CallTrackingCall,
+            "_process_webhook_events",
+            side_effect=RuntimeError("internal detail 42"),
+        ):
+            response = self._post_json(self._event())
+        self.assertEqual(response.status_code, 500)
+        self.assertNotIn("internal detail 42", response.text)
+        self.assertEqual(response.json(), {"error": "Processing failed."})
+        event = self._events()
+        self.assertEqual(event.state, "error")
+        self.assertIn("internal detail 42", event.error_message)
         self.assertFalse(self._calls())
 
     def test_fuzz_never_500_raw_kept(self):
