@@ -264,6 +264,27 @@ class CallTrackingProvider(models.Model):
                 return result
         return 405, json.dumps({"error": "POST expected"}), "application/json"
 
+    @api.model
+    def _webhook_max_body_bytes(self):
+        """The largest webhook body accepted (bytes)."""
+        return MAX_BODY_BYTES
+
+    def _reject_oversized_webhook(self, request_data, content_length):
+        """Record a request refused for its size (its body unread) in the
+        inbox as rejected; return the 413 answer ``(status, body,
+        content_type)``."""
+        self.ensure_one()
+        event_sudo = (
+            self.env["call.tracking.webhook.event"].sudo()._create_from_request(self, request_data)
+        )
+        reason = self.env._(
+            "The body is too large: %(size)s bytes, at most %(limit)s accepted.",
+            size=content_length,
+            limit=self._webhook_max_body_bytes(),
+        )
+        event_sudo.write({"state": "rejected", "error_message": reason, "body_truncated": True})
+        return 413, json.dumps({"error": reason}), "application/json"
+
     def _receive_webhook(self, request_data):
         """Store the raw request, verify it, then process it in a savepoint.
 

@@ -158,6 +158,24 @@ class TestWebhookGeneric(WebhookHttpCase):
         self.assertEqual(event.state, "error", "still malformed")
         self.assertFalse(self._calls())
 
+    def test_oversized_body_refused_unread_and_recorded(self):
+        """A body announced larger than the limit is refused (413) before it
+        is read; the inbox keeps the request's headers, not its body."""
+        limit = self.provider._webhook_max_body_bytes()
+        raw = json.dumps(self._event(padding="x" * limit)).encode()
+        response = self._post_json(None, raw=raw)
+        self.assertEqual(response.status_code, 413)
+        self.assertIn("too large", response.json()["error"])
+        event = self._events()
+        self.assertEqual(event.state, "rejected")
+        self.assertTrue(event.body_truncated)
+        self.assertFalse(event.raw_body)
+        self.assertIn(str(len(raw)), event.error_message)
+        self.assertEqual(json.loads(event.headers)["Content-Length"], str(len(raw)))
+        self.assertFalse(self._calls())
+        # just under the limit: read and processed as usual
+        self.assertEqual(self._post_json(self._event(call_id="small")).status_code, 200)
+
     def test_reprocess_managers_only(self):
         self._post_json(None, raw=b'{"event": "call_end"}')
         event = self._events()
