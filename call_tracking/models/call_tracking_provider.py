@@ -69,6 +69,7 @@ class CallTrackingProvider(models.Model):
     _inherit = ["mail.thread"]
     _description = "Call Tracking Provider"
     _order = "name, id"
+    _check_company_auto = True
 
     def _default_webhook_token(self):
         return secrets.token_urlsafe(32)
@@ -115,6 +116,7 @@ class CallTrackingProvider(models.Model):
         string="Sales Team",
         index="btree_not_null",
         tracking=True,
+        check_company=True,
         help="Sales team of the leads created from this provider's calls.",
     )
     user_id = fields.Many2one(
@@ -122,6 +124,7 @@ class CallTrackingProvider(models.Model):
         string="Salesperson",
         index="btree_not_null",
         tracking=True,
+        check_company=True,
         help="Salesperson of the leads created from this provider's calls.",
     )
     number_ids = fields.One2many("call.tracking.number", "provider_id", string="Numbers")

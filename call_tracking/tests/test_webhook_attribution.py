@@ -1,6 +1,6 @@
 import json
 
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged, users
 
 from odoo.addons.call_tracking.models.call_tracking_provider_generic import generic_signature
@@ -18,6 +18,23 @@ from .webhook_common import (
 
 @tagged("post_install", "-at_install")
 class TestWebhookAttribution(WebhookTransactionCase):
+    def test_provider_team_and_salesperson_of_its_company(self):
+        other = self.env["res.company"].create({"name": "Other CT company"})
+        other_team = self.env["crm.team"].create({"name": "Other team", "company_id": other.id})
+        with self.assertRaises(UserError):
+            self.provider.team_id = other_team
+        other_user = self.env["res.users"].create(
+            {
+                "name": "Other company user",
+                "login": "ct_other_company_user",
+                "company_id": other.id,
+                "company_ids": [(6, 0, other.ids)],
+            }
+        )
+        with self.assertRaises(UserError):
+            self.provider.user_id = other_user
+        self.provider.team_id = self.team  # same company: fine
+
     def test_live_session(self):
         session = self._create_session(
             later(self.call_time, minutes=-10), later(self.call_time, minutes=20)
