@@ -282,7 +282,8 @@ class CallTrackingCallReport(models.Model):
 
         # 6. the pool's hourly statistics, derived from its sessions by the
         # same refresh as the cron's, over the whole period
-        env["call.tracking.pool.stat"]._refresh(pool, since=start)
+        first = min((session["assigned_at"] for session in sessions), default=start)
+        env["call.tracking.pool.stat"]._refresh(pool, since=min(first, start))
         return True
 
     @api.model
