@@ -1,0 +1,133 @@
+from odoo.tests import TransactionCase, tagged
+from odoo.tools import SQL
+
+
+@tagged("post_install", "-at_install")
+class TestDemoData(TransactionCase):
+    """The demo data tells one consistent story: every dynamic call points to
+    the visitor session that held (or last held) its number, sessions never
+    overlap on a number, and the pool statistics are those of the sessions.
+    Skipped without demo data."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.pool = cls.env.ref("call_tracking.demo_pool_paid", raise_if_not_found=False)
+        cls.channel = cls.env.ref("call_tracking.demo_channel_google_ads", raise_if_not_found=False)
+
+    def setUp(self):
+        super().setUp()
+        if not (self.pool and self.channel):
+            self.skipTest("no call_tracking demo data")
+        self.calls = self.env["call.tracking.call"].search(
+            [("provider_call_id", "=like", "demo-report-%")]
+        )
+        if not self.calls:
+            self.skipTest("no generated demo calls")
+
+    def _count(self, query):
+        return self.env.execute_query(query)[0][0]
+
+    def test_every_number_has_the_demo_provider(self):
+        provider = self.env.ref("call_tracking.demo_provider_generic")
+        numbers = self.env["call.tracking.number"].search(
+            [("id", "in", [self.env.ref(f"call_tracking.demo_number_pool_{i:02d}").id
+                           for i in range(1, 11)])]
+        )  # fmt: skip
+        self.assertEqual(len(numbers), 10)
+        self.assertEqual(numbers.provider_id, provider)
+        self.assertEqual(self.env.ref("call_tracking.demo_number_seo").provider_id, provider)
+
+    def test_dynamic_calls_have_their_session(self):
+        dynamic = self.calls.filtered(
+            lambda c: c.attribution_method in ("session", "session_expired")
+        )
+        self.assertTrue(dynamic, "the demo has calls attributed to visitor sessions")
+        self.assertFalse(dynamic.filtered(lambda c: not c.session_id))
+        # a live session holds the called number at the call's start
+        self.assertEqual(
+            self._count(
+                SQL(
+                    """
+            SELECT count(*) FROM call_tracking_call c
+         LEFT JOIN call_tracking_session s ON s.id = c.session_id
+             WHERE c.provider_call_id LIKE %s
+               AND c.attribution_method = 'session'
+               AND (s.id IS NULL OR s.mode != 'dynamic' OR s.number_id != c.number_id
+                    OR NOT (s.assigned_at <= c.start_at AND c.start_at <= s.expires_at))
+                    """,
+                    "demo-report-%",
+                )
+            ),
+            0,
+        )
+        # a lapsed session expired before the call and was the number's last
+        self.assertEqual(
+            self._count(
+                SQL(
+                    """
+            SELECT count(*) FROM call_tracking_call c
+              JOIN call_tracking_session s ON s.id = c.session_id
+             WHERE c.provider_call_id LIKE %s
+               AND c.attribution_method = 'session_expired'
+               AND (s.expires_at >= c.start_at OR s.number_id != c.number_id
+                    OR EXISTS (SELECT 1 FROM call_tracking_session o
+                                WHERE o.number_id = c.number_id AND o.id != s.id
+                                  AND o.assigned_at > s.assigned_at
+                                  AND o.assigned_at <= c.start_at))
+                    """,
+                    "demo-report-%",
+                )
+            ),
+            0,
+        )
+        for call in dynamic:
+            self.assertEqual(call.channel_id, call.session_id.channel_id)
+            self.assertEqual(call.utm_term, call.session_id.utm_term)
+            self.assertEqual(call.landing_url, call.session_id.landing_url)
+            # the visit's raw utm_source, found case-insensitively as the webhook does
+            self.assertEqual(call.source_id.name.lower(), call.session_id.utm_source)
+        # static calls have no session; every call has its note on its lead
+        self.assertFalse(self.calls.filtered(lambda c: c.attribution_method == "static").session_id)
+        notes = self.env["mail.message"].search_count(
+            [("model", "=", "crm.lead"), ("res_id", "in", self.calls.lead_id.ids),
+             ("body", "ilike", "Phone call from")]
+        )  # fmt: skip
+        self.assertEqual(notes, len(self.calls))
+
+    def test_sessions_and_pool_statistics(self):
+        self.assertEqual(
+            self._count(
+                SQL(
+                    """
+            SELECT count(*) FROM call_tracking_session a
+              JOIN call_tracking_session b
+                ON a.number_id = b.number_id AND a.id < b.id
+               AND a.mode = 'dynamic' AND b.mode = 'dynamic'
+               AND tsrange(a.assigned_at, a.expires_at) && tsrange(b.assigned_at, b.expires_at)
+                    """
+                )
+            ),
+            0,
+            "two demo sessions lease the same number at the same time",
+        )
+        sessions = self.env["call.tracking.session"].search([("pool_id", "=", self.pool.id)])
+        with_calls = self.calls.session_id
+        self.assertGreater(len(sessions), 10 * len(with_calls), "most visitors do not call")
+        stats = self.env["call.tracking.pool.stat"].search([("pool_id", "=", self.pool.id)])
+        self.assertEqual(sum(stats.mapped("arrivals")), len(sessions))
+        self.assertEqual(
+            sum(stats.mapped("exhaustions")),
+            len(sessions.filtered(lambda s: s.mode == "default")),
+        )
+        self.assertEqual(set(stats.mapped("number_count")), {len(self.pool.number_ids)})
+        self.assertLessEqual(max(stats.mapped("peak_leases")), len(self.pool.number_ids))
+        first_call = min(self.calls.mapped("start_at"))
+        self.assertLess(min(stats.mapped("hour")), first_call, "statistics cover the calls")
+        # refreshing again from the sessions changes nothing
+        before = stats.read(["hour", "arrivals", "exhaustions", "peak_leases", "number_count"])
+        self.env["call.tracking.pool.stat"]._refresh(self.pool, since=min(stats.mapped("hour")))
+        self.assertEqual(
+            stats.read(["hour", "arrivals", "exhaustions", "peak_leases", "number_count"]),
+            before,
+        )
