@@ -7,7 +7,7 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from odoo.addons.phone_validation.tools import phone_validation
+from ..tools.phone import caller_to_e164
 
 _logger = logging.getLogger(__name__)
 
@@ -212,10 +212,13 @@ class CallTrackingCall(models.Model):
         was_final = self.status in FINAL_STATUSES
         is_end = event.get("event") == "call_end" or event.get("status") in FINAL_STATUSES
         vals = self._get_event_values(event, is_end)
+        if not self.attribution_method and (
+            vals.get("called_number") or self.called_number or is_end
+        ):
+            # one write per event: the attribution reads the event's values
+            vals.update(self._get_attribution_values(vals))
         if vals:
             self.write(vals)
-        if not self.attribution_method and (self.called_number or is_end):
-            self.write(self._get_attribution_values())
         if not self.lead_id:
             self._link_lead()
         if is_end and not was_final and self.lead_id:
@@ -231,7 +234,7 @@ class CallTrackingCall(models.Model):
         for fname, key in (("caller_number", "from"), ("called_number", "to")):
             if self[fname]:
                 continue  # known since an earlier event: no parsing again
-            number = self._normalize_phone(event.get(key), company)
+            number = caller_to_e164(event.get(key), company.country_id)
             if number:
                 vals[fname] = number
         for fname, key in (("start_at", "start"), ("answer_at", "answer")):
@@ -265,56 +268,26 @@ class CallTrackingCall(models.Model):
         talk = vals.get("talk_duration", self.talk_duration)
         return "answered" if talk or vals.get("answer_at", self.answer_at) else "missed"
 
-    @api.model
-    def _normalize_phone(self, number, company):
-        """E.164 through phone_validation; unparsable input is kept as sent
-        (stripped) so that an odd caller id is still logged."""
-        if number in (None, False) or not isinstance(number, (str, int)):
-            return False
-        number = str(number).strip()[:64]
-        if not number:
-            return False
-        if not re.search(r"\d", number):
-            return number
-        country = company.country_id
-        formatted = phone_validation.phone_format(
-            number,
-            country.code or None,
-            country.phone_code or None,
-            force_format="E164",
-            raise_exception=False,
-        )
-        if formatted and formatted.startswith("+"):
-            return formatted
-        digits = re.sub(r"\D", "", number)
-        if number.startswith(("+", "00")) or len(digits) > 10:
-            plus = phone_validation.phone_format(
-                "+" + digits.removeprefix("00") if number.startswith("00") else "+" + digits,
-                None,
-                None,
-                force_format="E164",
-                raise_exception=False,
-            )
-            if plus and plus.startswith("+"):
-                return plus
-        return number
-
     # ------------------------------------------------------------------
     # Attribution (DESIGN.md flow 3)
     # ------------------------------------------------------------------
 
-    def _get_attribution_values(self):
-        """Match the called number to a session or a channel."""
+    def _get_attribution_values(self, event_vals=None):
+        """Match the called number to a session or a channel; the values
+        about to be written for the current event (``event_vals``) take
+        precedence over the stored ones."""
         self.ensure_one()
-        call_time = self.start_at or fields.Datetime.now()
+        event_vals = event_vals or {}
+        called_number = event_vals.get("called_number") or self.called_number
+        call_time = event_vals.get("start_at") or self.start_at or fields.Datetime.now()
         number = (
             self.env["call.tracking.number"]
             .with_context(active_test=False)
             .search(
-                [("number", "=", self.called_number), ("company_id", "=", self.company_id.id)],
+                [("number", "=", called_number), ("company_id", "=", self.company_id.id)],
                 limit=1,
             )
-            if self.called_number
+            if called_number
             else self.env["call.tracking.number"]
         )
         vals = {
@@ -339,17 +312,17 @@ class CallTrackingCall(models.Model):
             channel = number.channel_ids.sorted("sequence")[:1]
             vals["attribution_method"] = "static"
             vals["attribution_confidence"] = "high"
-        elif number or self._is_default_number():
+        elif number or self._is_default_number(called_number):
             vals["attribution_method"] = "default"
         vals["session_id"] = session.id
         vals["channel_id"] = channel.id
         vals.update(self._get_utm_values(session, channel))
         return vals
 
-    def _is_default_number(self):
+    def _is_default_number(self, called_number):
         """The called number is a fallback number: of a pool or the company."""
         self.ensure_one()
-        if not self.called_number:
+        if not called_number:
             return False
         if (
             self.env["call.tracking.pool"]
@@ -357,16 +330,13 @@ class CallTrackingCall(models.Model):
             .search_count(
                 [
                     ("company_id", "=", self.company_id.id),
-                    ("default_number", "=", self.called_number),
+                    ("default_number", "=", called_number),
                 ],
                 limit=1,
             )
         ):
             return True
-        company_number = self.company_id._fields.get("call_tracking_default_number")
-        return bool(company_number) and (
-            self.company_id.call_tracking_default_number == self.called_number
-        )
+        return self.company_id.call_tracking_default_number == called_number
 
     def _get_utm_values(self, session, channel):
         """UTM records of the visit (its raw utm_* values, found or created)
@@ -534,11 +504,10 @@ class CallTrackingCall(models.Model):
             sanitized = candidates.filtered(lambda partner: partner.phone_sanitized == number)
             if sanitized:
                 return sanitized.sorted()[:1]
+        country = self.company_id.country_id
         for partner in candidates:
             for fname in ("phone", "mobile"):
-                if partner[fname] and self._normalize_phone(partner[fname], self.company_id) == (
-                    number
-                ):
+                if partner[fname] and caller_to_e164(partner[fname], country) == number:
                     return partner
         return Partner
 
@@ -588,7 +557,9 @@ class CallTrackingCall(models.Model):
             summary=self.env._("Call back %s", self.caller_number or self.env._("the caller")),
             note=self.env._(
                 "Missed call (%(status)s) on %(number)s.",
-                status=self.status,
+                status=dict(self._fields["status"]._description_selection(self.env)).get(
+                    self.status, self.status
+                ),
                 number=self.called_number or "-",
             ),
         )

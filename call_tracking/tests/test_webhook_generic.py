@@ -87,6 +87,7 @@ class TestWebhookGeneric(WebhookHttpCase):
         self.assertEqual(len(activity), 1)
         self.assertEqual(activity.user_id, self.salesman)
         self.assertEqual(activity.activity_type_id, self.env.ref("mail.mail_activity_data_call"))
+        self.assertIn("(Missed)", str(activity.note), "the status label, not its key")
 
     def test_bad_signature_rejected_nothing_written(self):
         payload = self._event("call_end")
