@@ -139,6 +139,7 @@ class CallTrackingNumber(models.Model):
     def _normalise_number(self, number, company, label=None, country=None):
         """``number`` in E.164, read with ``country`` (default: ``company``'s)
         as the default region; raises a ValidationError naming the number
+        and the reason (phone_validation's message, which names the number)
         when it is not a valid phone number."""
         if not number:
             return number
@@ -148,10 +149,9 @@ class CallTrackingNumber(models.Model):
         except UserError as exc:
             raise ValidationError(
                 self.env._(
-                    "%(label)s %(number)s is not a valid phone number: %(reason)s",
+                    "%(label)s is not a valid phone number. %(reason)s",
                     label=label or self.env._("The tracking number"),
-                    number=number,
-                    reason=exc.args[0] if exc.args else "",
+                    reason=str(exc.args[0]) if exc.args else number,
                 )
             ) from exc
 

@@ -35,7 +35,11 @@ class TestNumberConfig(NumberAssignmentCommon):
             self.assertIn(bad, str(catcher.exception))
         with self.assertRaises(ValidationError) as catcher:
             self.pool.default_number = "555"
-        self.assertIn("fallback number 555", str(catcher.exception))
+        self.assertEqual(
+            str(catcher.exception),
+            "The fallback number is not a valid phone number. "
+            "Impossible number 555: not enough digits.",
+        )
         with self.assertRaises(ValidationError):
             self.company.call_tracking_default_number = "0000"
 

@@ -1,5 +1,9 @@
-from odoo.exceptions import UserError
+from unittest.mock import patch
+
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import TransactionCase, tagged
+
+from odoo.addons.phone_validation.tools import phone_validation
 
 from ..tools.phone import caller_to_e164, format_display, to_e164
 
@@ -22,7 +26,33 @@ class TestPhoneHelpers(TransactionCase):
         self.assertEqual(to_e164("", self.usa), False)
         with self.assertRaises(UserError) as catcher:
             to_e164("12345", self.usa, raise_exception=True)
-        self.assertIn("12345", str(catcher.exception))
+        self.assertEqual(str(catcher.exception), "Impossible number 12345: not enough digits.")
+
+    def test_to_e164_without_phonenumbers(self):
+        # without the library phone_validation hands the input back
+        with (
+            patch.object(phone_validation, "phone_format", side_effect=lambda n, *a, **k: n),
+            self.assertRaises(UserError) as catcher,
+        ):
+            to_e164("12345", self.usa, raise_exception=True)
+        self.assertEqual(
+            str(catcher.exception),
+            "Cannot check the phone number 12345: the Python library phonenumbers "
+            "is not installed.",
+        )
+
+    def test_invalid_tracking_number_message(self):
+        """The number's error reads as one sentence naming it once, with the
+        reason."""
+        with self.assertRaises(ValidationError) as catcher:
+            self.env["call.tracking.number"]._normalise_number(
+                "12345", self.env.company, country=self.usa
+            )
+        self.assertEqual(
+            str(catcher.exception),
+            "The tracking number is not a valid phone number. "
+            "Impossible number 12345: not enough digits.",
+        )
 
     def test_caller_to_e164(self):
         for raw, expected in (

@@ -9,8 +9,11 @@ these, so every part reads and writes numbers the same way.
 import re
 
 from odoo.exceptions import UserError
+from odoo.tools import LazyTranslate
 
 from odoo.addons.phone_validation.tools import phone_validation
+
+_lt = LazyTranslate(__name__)
 
 # A caller id longer than this is not a phone number; it is kept cut.
 MAX_RAW_LENGTH = 64
@@ -22,8 +25,9 @@ def to_e164(number, country=None, raise_exception=False):
 
     :return: the E.164 string; ``False`` when the number cannot be read,
       unless ``raise_exception``
-    :raise UserError: with phone_validation's reason, when ``raise_exception``
-      and the number is not a possible phone number
+    :raise UserError: when ``raise_exception`` and the number cannot be
+      read; its message (phone_validation's, translated) names the number
+      and the reason, e.g. "Impossible number 12345: not enough digits."
     """
     if not number:
         return False
@@ -42,7 +46,13 @@ def to_e164(number, country=None, raise_exception=False):
     if not formatted.startswith("+"):
         # without the phonenumbers library phone_validation returns the input
         if raise_exception:
-            raise UserError(number)
+            raise UserError(
+                _lt(
+                    "Cannot check the phone number %s: the Python library phonenumbers "
+                    "is not installed.",
+                    number,
+                )
+            )
         return False
     return formatted
 
