@@ -166,6 +166,27 @@ class TestWebhookAccess(WebhookTransactionCase):
         self.assertEqual(calls, self.call.with_env(self.env))
         self.assertEqual(self.call.lead_id.with_env(self.env).call_count, 1)
 
+    @users("ct_salesman")
+    def test_salesperson_cannot_change_calls_but_qualifies_leads(self):
+        """Calls are written by the webhooks only: a salesperson cannot
+        re-link them or change their salesperson or team, but qualifies the
+        call-lead, which the call mirrors."""
+        call = self.call.with_env(self.env)
+        other_lead = self.env["crm.lead"].create({"name": "Another lead"})
+        for vals in (
+            {"lead_id": other_lead.id},
+            {"user_id": self.salesman2.id},
+            {"team_id": False},
+        ):
+            with self.subTest(vals=vals), self.assertRaises(AccessError):
+                call.write(vals)
+        with self.assertRaises(AccessError):
+            call.unlink()
+        call.lead_id.action_call_untargeted()
+        self.assertEqual(call.quality, "untargeted")
+        call.lead_id.action_call_targeted()
+        self.assertEqual(call.quality, "targeted")
+
     @users("ct_salesman2")
     def test_other_salesperson_sees_nothing(self):
         self.assertFalse(self.env["call.tracking.call"].search([]))
