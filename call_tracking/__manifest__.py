@@ -8,7 +8,7 @@
     "website": "https://github.com/call-tracking/call_tracking",
     "license": "LGPL-3",
     "depends": ["crm", "website_crm", "utm", "phone_validation", "mail"],
-    "external_dependencies": {"python": ["phonenumbers"]},
+    "external_dependencies": {"python": ["phonenumbers", "requests"]},
     "data": [
         "security/call_tracking_groups.xml",
         "security/ir.model.access.csv",
