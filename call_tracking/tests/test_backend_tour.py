@@ -9,14 +9,14 @@ Inbox. The tours are
 call_tracking/static/tests/tours/call_tracking_backend_tour.js.
 """
 
-import json
 from datetime import timedelta
 
 from odoo import fields
 from odoo.tests import HttpCase, tagged
 
-from odoo.addons.call_tracking.models.call_tracking_provider_generic import generic_signature
 from odoo.addons.mail.tests.common import mail_new_test_user
+
+from .webhook_common import signed_generic_request
 
 STATIC_NUMBER = "+12125550777"
 CALLER = "+12125550888"
@@ -66,31 +66,18 @@ class TestBackendTour(HttpCase):
             }
         )
         start = fields.Datetime.now() - timedelta(hours=1)
-        body = json.dumps(
-            {
-                "event": "call_end",
-                "call_id": "tour-call-1",
-                "from": CALLER,
-                "to": STATIC_NUMBER,
-                "start": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "duration": 95,
-                "talk_duration": 80,
-                "status": "answered",
-            }
-        ).encode()
+        payload = {
+            "event": "call_end",
+            "call_id": "tour-call-1",
+            "from": CALLER,
+            "to": STATIC_NUMBER,
+            "start": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "duration": 95,
+            "talk_duration": 80,
+            "status": "answered",
+        }
         cls.webhook_status, _answer, _content_type = cls.provider.sudo()._receive_webhook(
-            {
-                "method": "POST",
-                "url": f"http://localhost/call_tracking/webhook/{cls.provider.webhook_token}",
-                "headers": {
-                    "Content-Type": "application/json",
-                    "X-Call-Tracking-Signature": generic_signature(SECRET, body),
-                },
-                "body": body,
-                "form": [],
-                "query": [],
-                "remote_addr": "127.0.0.1",
-            }
+            signed_generic_request(payload, cls.provider.webhook_token, SECRET)
         )
         cls.call = env["call.tracking.call"].search([("provider_call_id", "=", "tour-call-1")])
         cls.lead = cls.call.lead_id

@@ -1,13 +1,17 @@
-import json
 from datetime import timedelta
 
 from odoo import fields
 from odoo.tests import tagged, users, warmup
 from odoo.tools import SQL
 
-from ..models.call_tracking_provider_generic import generic_signature
 from ..models.res_partner import PHONE_FIELDS, SANITIZED_INDEX, phone_tail_expression
-from .webhook_common import CALLER, SECRET, STATIC, WebhookTransactionCase, later
+from .webhook_common import (
+    CALLER,
+    STATIC,
+    WebhookTransactionCase,
+    later,
+    signed_generic_request,
+)
 
 
 @tagged("post_install", "-at_install")
@@ -26,25 +30,13 @@ class TestWebhookPerformance(WebhookTransactionCase):
 
     def _receive(self, payload):
         """What the controller does with a signed generic request."""
-        body = json.dumps(payload).encode()
         provider_sudo = (
             self.env["call.tracking.provider"]
             .sudo()
             ._get_by_webhook_token(self.provider.webhook_token)
         )
         status, answer, _content_type = provider_sudo._receive_webhook(
-            {
-                "method": "POST",
-                "url": "http://localhost/call_tracking/webhook/token",
-                "headers": {
-                    "Content-Type": "application/json",
-                    "X-Call-Tracking-Signature": generic_signature(SECRET, body),
-                },
-                "body": body,
-                "form": [],
-                "query": [],
-                "remote_addr": "127.0.0.1",
-            }
+            signed_generic_request(payload)
         )
         self.assertEqual(status, 200, answer)
 

@@ -157,3 +157,22 @@ class WebhookHttpCase(WebhookFixtureMixin, HttpCase):
 
 def later(dt, **delta):
     return dt + timedelta(**delta)
+
+
+def signed_generic_request(payload, token="token", secret=SECRET):
+    """The request data the webhook controller hands to
+    ``call.tracking.provider._receive_webhook`` for a generic JSON event
+    signed with ``secret``."""
+    body = json.dumps(payload).encode()
+    return {
+        "method": "POST",
+        "url": f"http://localhost/call_tracking/webhook/{token}",
+        "headers": {
+            "Content-Type": "application/json",
+            "X-Call-Tracking-Signature": generic_signature(secret, body),
+        },
+        "body": body,
+        "form": [],
+        "query": [],
+        "remote_addr": "127.0.0.1",
+    }
