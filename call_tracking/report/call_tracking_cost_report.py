@@ -19,11 +19,11 @@ class CallTrackingCostReport(models.Model):
     _auto = False
     _rec_name = "month"
     _order = "month desc, channel_id"
-    _report_ratios = (
-        ("cost_per_call", "cost", "call_count", 1.0),
-        ("cost_per_targeted", "cost", "targeted_count", 1.0),
-        ("romi", "margin", "cost", 100.0),
-    )
+    _report_ratios = {
+        "cost_per_call": (["cost"], ["call_count"], 1.0),
+        "cost_per_targeted": (["cost"], ["targeted_count"], 1.0),
+        "romi": (["margin"], ["cost"], 100.0),
+    }
 
     company_id = fields.Many2one("res.company", readonly=True)
     currency_id = fields.Many2one("res.currency", readonly=True)

@@ -19,10 +19,10 @@ class CallTrackingPoolReport(models.Model):
     _auto = False
     _rec_name = "date"
     _order = "date desc, pool_id"
-    _report_ratios = (
-        ("exhaustion_rate", "exhaustions", "arrivals", 100.0),
-        ("unattributed_rate", "unattributed_count", "call_count", 100.0),
-    )
+    _report_ratios = {
+        "exhaustion_rate": (["exhaustions"], ["arrivals"], 100.0),
+        "unattributed_rate": (["unattributed_count"], ["call_count"], 100.0),
+    }
 
     pool_id = fields.Many2one("call.tracking.pool", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)

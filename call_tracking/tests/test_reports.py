@@ -343,6 +343,88 @@ class TestCallTrackingReports(TransactionCase):
             },
         )
 
+    def test_cost_report_ratio_order_and_pages(self):
+        """A ratio is one SQL expression: ``_read_group`` and ``read_group``
+        agree, and sorting on it pages the sorted groups in SQL."""
+        report = self.env["call.tracking.cost.report"].with_user(self.manager)
+        rows = report._read_group(
+            self.domain,
+            ["channel_id"],
+            ["romi:avg", "cost_per_call:avg", "cost_per_targeted:avg"],
+            order="romi:avg desc",
+        )
+        groups = report.read_group(
+            self.domain,
+            ["romi", "cost_per_call", "cost_per_targeted"],
+            ["channel_id"],
+            orderby="romi desc",
+            lazy=False,
+        )
+        self.assertEqual(
+            [(channel.id, *figures) for channel, *figures in rows],
+            [
+                (g["channel_id"][0], g["romi"], g["cost_per_call"], g["cost_per_targeted"])
+                for g in groups
+            ],
+        )
+        self.assertEqual([row[0] for row in rows], [self.board, self.google])
+        self.assertAlmostEqual(rows[0][1], 150.0)  # (500 - 200) / 200
+        self.assertAlmostEqual(rows[1][2], 118.0)  # 590 / 5 calls
+        # cost per call by cell: Board Jan 200, Google Feb 140, Google Jan
+        # 103.33, Board Feb 0 (a call, no cost); the 2nd and 3rd of them
+        page = report.read_group(
+            self.domain,
+            ["cost:sum"],
+            ["channel_id", "month:month"],
+            orderby="cost_per_call desc",
+            limit=2,
+            offset=1,
+            lazy=False,
+        )
+        self.assertEqual(
+            [(g["channel_id"][0], g["month:month"]) for g in page],
+            [(self.google.id, "February 2026"), (self.google.id, "January 2026")],
+        )
+        [last] = report.read_group(
+            self.domain,
+            ["cost_per_call"],
+            ["channel_id", "month:month"],
+            orderby="cost_per_call asc",
+            limit=1,
+            lazy=False,
+        )
+        self.assertEqual((last["channel_id"][0], last["cost_per_call"]), (self.board.id, 0.0))
+        [first] = report.read_group(
+            self.domain, ["cost:sum"], ["channel_id"], orderby="romi", limit=1, lazy=False
+        )
+        self.assertEqual(first["channel_id"][0], self.google.id)
+
+    def test_call_report_shares_same_path(self):
+        """The call report's shares read the
+        same through ``_read_group`` as through ``read_group``."""
+        report = self.env["call.tracking.call.report"].with_user(self.manager)
+        rows = report._read_group(
+            self.domain,
+            ["channel_id"],
+            ["targeted_rate:avg", "missed_rate:avg", "won_rate:avg"],
+            order="targeted_rate:avg desc",
+        )
+        groups = report.read_group(
+            self.domain,
+            ["targeted_rate", "missed_rate", "won_rate"],
+            ["channel_id"],
+            orderby="targeted_rate desc",
+            limit=1,
+            lazy=False,
+        )
+        self.assertEqual(rows[0][0], self.board)
+        self.assertEqual(groups[0]["channel_id"][0], self.board.id)
+        self.assertAlmostEqual(rows[1][1], 75.0)
+        self.assertAlmostEqual(rows[1][2], 40.0)
+        self.assertAlmostEqual(rows[1][3], 100 / 3)
+        self.assertAlmostEqual(groups[0]["targeted_rate"], rows[0][1])
+        self.assertAlmostEqual(groups[0]["won_rate"], rows[0][3])
+
     def test_report_access(self):
         for model in (
             "call.tracking.call.report",
