@@ -487,10 +487,14 @@ class CallTrackingCall(models.Model):
     def _find_partner(self):
         """The contact whose phone or mobile is the caller's number.
 
-        One indexed query finds the few contacts whose phone or mobile ends
-        with the caller's last digits (whatever its format); among them, a
-        contact whose sanitized number is the caller's wins, else the first
-        one whose phone or mobile normalises to the caller's number.
+        One indexed query (``res.partner._call_tracking_phone_candidates``)
+        lists, in the order of preference, the few contacts whose phone or
+        mobile ends with the caller's last digits (whatever its format) or
+        whose sanitized number is the caller's. The first of them that is
+        the caller is chosen: its sanitized number is the caller's, or its
+        phone or mobile, read by phone_validation with the contact's country
+        (else the company's), is. Reading drops look-alikes (the same last
+        digits in another country); it never reorders the query's answer.
         """
         self.ensure_one()
         Partner = self.env["res.partner"]
@@ -500,14 +504,16 @@ class CallTrackingCall(models.Model):
         candidates = Partner._call_tracking_phone_candidates(
             re.sub(r"\D", "", number), self.company_id
         )
-        if "phone_sanitized" in Partner._fields:
-            sanitized = candidates.filtered(lambda partner: partner.phone_sanitized == number)
-            if sanitized:
-                return sanitized.sorted()[:1]
-        country = self.company_id.country_id
+        sanitized = "phone_sanitized" in Partner._fields
         for partner in candidates:
+            if sanitized and partner.phone_sanitized == number:
+                return partner
+            country = partner.country_id or self.company_id.country_id
             for fname in ("phone", "mobile"):
-                if partner[fname] and caller_to_e164(partner[fname], country) == number:
+                if (
+                    partner[fname]
+                    and partner._phone_format_number(partner[fname], country) == number
+                ):
                     return partner
         return Partner
 

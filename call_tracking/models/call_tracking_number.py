@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..tools.phone import display_format_of, format_display, to_e164
+from ..tools.phone import display_format_of, format_display
 
 
 class CallTrackingNumber(models.Model):
@@ -137,15 +137,18 @@ class CallTrackingNumber(models.Model):
 
     @api.model
     def _normalise_number(self, number, company, label=None, country=None):
-        """``number`` in E.164, read with ``country`` (default: ``company``'s)
-        as the default region; raises a ValidationError naming the number
-        and the reason (phone_validation's message, which names the number)
-        when it is not a valid phone number."""
+        """``number`` in E.164 (phone_validation's ``_phone_format_number``),
+        read with ``country`` (default: ``company``'s) as the default region;
+        raises a ValidationError naming the number and the reason
+        (phone_validation's message, which names the number) when it is not
+        a valid phone number."""
         if not number:
             return number
         country = country or company.country_id or self.env.company.country_id
         try:
-            return to_e164(number.strip(), country, raise_exception=True)
+            return self._phone_format_number(
+                number.strip(), country, force_format="E164", raise_exception=True
+            )
         except UserError as exc:
             raise ValidationError(
                 self.env._(

@@ -1,16 +1,13 @@
-from unittest.mock import patch
-
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import ValidationError
 from odoo.tests import TransactionCase, tagged
 
-from odoo.addons.phone_validation.tools import phone_validation
-
-from ..tools.phone import caller_to_e164, format_display, to_e164
+from ..tools.phone import caller_to_e164, format_display
 
 
 @tagged("post_install", "-at_install")
 class TestPhoneHelpers(TransactionCase):
-    """The one place where the module reads and writes phone numbers."""
+    """Numbers the module stores (phone_validation's ``_phone_format_number``)
+    and caller ids as providers send them."""
 
     @classmethod
     def setUpClass(cls):
@@ -18,28 +15,17 @@ class TestPhoneHelpers(TransactionCase):
         cls.ukraine = cls.env.ref("base.ua")
         cls.usa = cls.env.ref("base.us")
 
-    def test_to_e164(self):
-        self.assertEqual(to_e164("044 123 4567", self.ukraine), "+380441234567")
-        self.assertEqual(to_e164("(212) 555-0141", self.usa), "+12125550141")
-        self.assertEqual(to_e164("+380 44 123 4567"), "+380441234567", "no country needed")
-        self.assertEqual(to_e164("044 123 4567", self.usa), False, "not a US number")
-        self.assertEqual(to_e164("", self.usa), False)
-        with self.assertRaises(UserError) as catcher:
-            to_e164("12345", self.usa, raise_exception=True)
-        self.assertEqual(str(catcher.exception), "Impossible number 12345: not enough digits.")
-
-    def test_to_e164_without_phonenumbers(self):
-        # without the library phone_validation hands the input back
-        with (
-            patch.object(phone_validation, "phone_format", side_effect=lambda n, *a, **k: n),
-            self.assertRaises(UserError) as catcher,
-        ):
-            to_e164("12345", self.usa, raise_exception=True)
-        self.assertEqual(
-            str(catcher.exception),
-            "Cannot check the phone number 12345: the Python library phonenumbers "
-            "is not installed.",
-        )
+    def test_tracking_number_in_e164(self):
+        """Tracking, fallback and default numbers are read with the country
+        of their company as the default region."""
+        normalise = self.env["call.tracking.number"]._normalise_number
+        company = self.env.company
+        self.assertEqual(normalise("044 123 4567", company, country=self.ukraine), "+380441234567")
+        self.assertEqual(normalise(" (212) 555-0141 ", company, country=self.usa), "+12125550141")
+        self.assertEqual(normalise("+380 44 123 4567", company, country=self.usa), "+380441234567")
+        self.assertFalse(normalise("", company))
+        with self.assertRaises(ValidationError):
+            normalise("044 123 4567", company, country=self.usa)  # not a US number
 
     def test_invalid_tracking_number_message(self):
         """The number's error reads as one sentence naming it once, with the
@@ -71,6 +57,42 @@ class TestPhoneHelpers(TransactionCase):
         ):
             with self.subTest(raw=raw):
                 self.assertEqual(caller_to_e164(raw, self.ukraine), expected)
+
+    def test_caller_partner_in_query_order(self):
+        """The caller's contact is the first of one ordered query that is
+        the caller: sanitized number equal to the caller's first (when
+        contacts have one), then persons before companies, oldest first. A
+        look-alike (same last digits, another country) is skipped, never
+        reordered."""
+        self.env.company.country_id = self.ukraine
+        Partner = self.env["res.partner"]
+        lookalike = Partner.create({"name": "Lookalike", "phone": "+1 650 111 2233"})
+        acme = Partner.create({"name": "ACME", "is_company": True, "phone": "050 111 22 33"})
+        zed = Partner.create({"name": "Zed", "phone": "+380 50 111 22 33"})
+        adam = Partner.create({"name": "Adam", "mobile": "0501112233"})
+        candidates = Partner._call_tracking_phone_candidates("380501112233", self.env.company)
+        if "phone_sanitized" in Partner._fields:
+            expected = zed | adam | acme | lookalike
+        else:
+            expected = lookalike | zed | adam | acme
+        self.assertEqual(candidates.ids, expected.ids)
+        provider = self.env["call.tracking.provider"].create({"name": "Phone provider"})
+        call = self.env["call.tracking.call"].create(
+            {
+                "provider_id": provider.id,
+                "provider_call_id": "phone-1",
+                "company_id": self.env.company.id,
+                "caller_number": "+380501112233",
+            }
+        )
+        # Adam sorts first by name: the query's order (oldest first) decides
+        self.assertEqual(call._find_partner(), zed)
+        zed.active = False
+        self.assertEqual(call._find_partner(), adam)
+        adam.active = False
+        self.assertEqual(call._find_partner(), acme)
+        acme.active = False
+        self.assertFalse(call._find_partner())
 
     def test_format_display(self):
         self.assertEqual(format_display("+12125550141", ("US", 1, True)), "(212) 555-0141")

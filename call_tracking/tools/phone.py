@@ -1,38 +1,28 @@
-"""Phone numbers of the module, in one place.
+"""What Odoo's ``phone_validation`` lacks: caller ids that are not numbers.
 
-Thin plain functions over Odoo's ``phone_validation`` (which wraps
-``phonenumbers``): the tracking number configuration (strict), the webhooks'
-caller and called numbers (lenient) and the website answer (display) all call
-these, so every part reads and writes numbers the same way.
+Records read and write phone numbers with ``phone_validation``'s
+``_phone_format`` / ``_phone_format_number``. A telephony provider reports
+callers as it likes (``anonymous``, a SIP URI, an international number
+without its ``+``), and a call must be logged whatever it sends: this module
+reads those ids with ``phone_validation``'s own function and keeps what it
+cannot read. It also holds the display format of the website's numbers.
 """
 
 import re
 
 from odoo.exceptions import UserError
-from odoo.tools import LazyTranslate
 
 from odoo.addons.phone_validation.tools import phone_validation
-
-_lt = LazyTranslate(__name__)
 
 # A caller id longer than this is not a phone number; it is kept cut.
 MAX_RAW_LENGTH = 64
 
 
-def to_e164(number, country=None, raise_exception=False):
-    """``number`` in E.164, read with ``country`` (a ``res.country`` record,
-    possibly empty) as the default region.
-
-    :return: the E.164 string; ``False`` when the number cannot be read,
-      unless ``raise_exception``
-    :raise UserError: when ``raise_exception`` and the number cannot be
-      read; its message (phone_validation's, translated) names the number
-      and the reason, e.g. "Impossible number 12345: not enough digits."
-    """
-    if not number:
-        return False
+def _e164(number, country):
+    """``number`` in E.164 read with ``country`` as the default region, or
+    ``False`` when phone_validation cannot read it."""
     try:
-        formatted = phone_validation.phone_format(
+        return phone_validation.phone_format(
             number,
             (country and country.code) or None,
             (country and country.phone_code) or None,
@@ -40,29 +30,16 @@ def to_e164(number, country=None, raise_exception=False):
             raise_exception=True,
         )
     except UserError:
-        if raise_exception:
-            raise
         return False
-    if not formatted.startswith("+"):
-        # without the phonenumbers library phone_validation returns the input
-        if raise_exception:
-            raise UserError(
-                _lt(
-                    "Cannot check the phone number %s: the Python library phonenumbers "
-                    "is not installed.",
-                    number,
-                )
-            )
-        return False
-    return formatted
 
 
 def caller_to_e164(number, country=None):
     """A number as a provider reports it (caller or called number), in
-    E.164 when it can be read: with ``country`` as the default region, else
-    as an international number whose ``+`` was dropped (``380441234567``,
-    ``00380441234567``). An unreadable caller id (``anonymous``, a SIP URI) is
-    kept as sent, stripped and cut, so that the call is still logged.
+    E.164 when it can be read: with ``country`` (a ``res.country`` record,
+    possibly empty) as the default region, else as an international number
+    whose ``+`` was dropped (``380441234567``, ``00380441234567``). An
+    unreadable caller id (``anonymous``, a SIP URI) is kept as sent, stripped
+    and cut, so that the call is still logged.
 
     :return: the E.164 number, the kept raw value, or ``False`` when empty
     """
@@ -75,14 +52,14 @@ def caller_to_e164(number, country=None):
         return False
     if not re.search(r"\d", number):
         return number
-    formatted = to_e164(number, country)
+    formatted = _e164(number, country)
     if formatted:
         return formatted
     digits = re.sub(r"\D", "", number)
     if number.startswith(("+", "00")) or len(digits) > 10:
         if number.startswith("00"):
             digits = digits.removeprefix("00")
-        international = to_e164("+" + digits)
+        international = _e164("+" + digits, None)
         if international:
             return international
     return number
