@@ -1,4 +1,4 @@
-from odoo import fields, models, tools
+from odoo import api, fields, models, tools
 from odoo.tools import SQL
 from odoo.tools.sql import create_index
 
@@ -159,8 +159,11 @@ class CallTrackingCallReport(models.Model):
                 c.talk_duration AS talk_duration,
                 CASE WHEN c.status = 'answered' THEN c.talk_duration END AS avg_talk_time
               FROM call_tracking_call c
-              JOIN res_company company ON company.id = c.company_id
-              JOIN res_partner company_partner ON company_partner.id = company.partner_id
+         -- LEFT JOINs on primary keys (a call always has a company, a company
+         -- its partner): PostgreSQL drops them when no column of theirs is
+         -- read, as in the main pivot (no currency, hour or weekday)
+         LEFT JOIN res_company company ON company.id = c.company_id
+         LEFT JOIN res_partner company_partner ON company_partner.id = company.partner_id
          LEFT JOIN (
                 SELECT min(id) AS call_id
                   FROM call_tracking_call
@@ -180,6 +183,26 @@ class CallTrackingCallReport(models.Model):
             """,
             missed=MISSED_STATUSES,
         )
+
+    @api.model
+    def _read_group(
+        self, domain, groupby=(), aggregates=(), having=(), offset=0, limit=None, order=None
+    ):
+        """Grouped reads without PostgreSQL's JIT compilation.
+
+        A pivot over a million calls is a sort-bound query whose estimated
+        cost (every call a group, as the planner cannot know how many months
+        the calls span) passes ``jit_optimize_above_cost``: LLVM then spends
+        longer optimising and inlining the expressions than the whole query
+        takes to run. The setting is local to the transaction and restored
+        after the read.
+        """
+        self.env.cr.execute(SQL("SET LOCAL jit = off"))
+        result = super()._read_group(
+            domain, groupby, aggregates, having=having, offset=offset, limit=limit, order=order
+        )
+        self.env.cr.execute(SQL("SET LOCAL jit TO DEFAULT"))
+        return result
 
     def init(self):
         # the first call of each lead, read by an index-only scan

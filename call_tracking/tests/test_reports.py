@@ -5,6 +5,7 @@ from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 from odoo.tests.common import TransactionCase
+from odoo.tools import SQL
 from odoo.tools.misc import file_open, file_path
 
 from odoo.addons.mail.tests.common import mail_new_test_user
@@ -403,12 +404,15 @@ class TestCallTrackingReports(TransactionCase):
         """The call report's shares read the
         same through ``_read_group`` as through ``read_group``."""
         report = self.env["call.tracking.call.report"].with_user(self.manager)
+        [[jit]] = self.env.execute_query(SQL("SHOW jit"))
         rows = report._read_group(
             self.domain,
             ["channel_id"],
             ["targeted_rate:avg", "missed_rate:avg", "won_rate:avg"],
             order="targeted_rate:avg desc",
         )
+        # the read turns JIT compilation off for itself only
+        self.assertEqual(self.env.execute_query(SQL("SHOW jit")), [(jit,)])
         groups = report.read_group(
             self.domain,
             ["targeted_rate", "missed_rate", "won_rate"],
