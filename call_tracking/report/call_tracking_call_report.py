@@ -25,18 +25,26 @@ class CallTrackingCallReport(models.Model):
     Lead measures (leads, won leads, won revenue, won share) are carried by the
     lead's *first* call only, so that summing them over any grouping counts
     each lead once: a lead's revenue is attributed to the channel, campaign
-    and date of the call that created it (first touch). Shares are 0/100
-    columns averaged by the pivot; they are NULL on the rows they do not
-    apply to (unqualified calls, calls still in progress, later calls of a
-    lead), which ``AVG`` skips, so every cell is the exact share of its
-    group.
+    and date of the call that created it (first touch). Shares are ratios
+    of the sums of each cell (``call.tracking.report.ratio.mixin``): the
+    targeted share is targeted / (targeted + untargeted) calls, the missed
+    share missed / (missed + answered) calls, the won share won leads /
+    leads. Their view columns hold each row's 0/100 value (NULL where the
+    share does not apply: unqualified calls, calls in progress, later calls
+    of a lead), for lists and exports.
     """
 
     _name = "call.tracking.call.report"
+    _inherit = "call.tracking.report.ratio.mixin"
     _description = "Call Tracking Analysis"
     _auto = False
     _rec_name = "start_at"
     _order = "start_at desc, id desc"
+    _report_ratios = {
+        "missed_rate": (["missed_count"], ["missed_count", "answered_count"], 100.0),
+        "targeted_rate": (["targeted_count"], ["targeted_count", "untargeted_count"], 100.0),
+        "won_rate": (["won_count"], ["lead_count"], 100.0),
+    }
 
     call_id = fields.Many2one("call.tracking.call", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
