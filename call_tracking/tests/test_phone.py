@@ -5,7 +5,7 @@ from odoo.tests import TransactionCase, tagged
 
 from odoo.addons.phone_validation.tools import phone_validation
 
-from ..tools.phone import caller_to_e164, format_display, to_e164
+from ..tools.phone import caller_to_e164, to_e164
 
 
 @tagged("post_install", "-at_install")
@@ -71,10 +71,3 @@ class TestPhoneHelpers(TransactionCase):
         ):
             with self.subTest(raw=raw):
                 self.assertEqual(caller_to_e164(raw, self.ukraine), expected)
-
-    def test_format_display(self):
-        self.assertEqual(format_display("+12125550141", ("US", 1, True)), "(212) 555-0141")
-        self.assertEqual(format_display("+12125550141", ("US", 1, False)), "+1 212-555-0141")
-        # a foreign number is written internationally even in national mode
-        self.assertEqual(format_display("+380441234567", ("US", 1, True)), "+380 44 123 4567")
-        self.assertEqual(format_display(False, ("US", 1, True)), "")
