@@ -73,6 +73,7 @@ class CallTrackingReplay(models.AbstractModel):
             mail_create_nosubscribe=True,
             mail_notrack=True,
             mail_notify_force_send=False,
+            mail_activity_quick_update=True,
         )._replay_events(company, provider, events, website)
 
     @api.model
