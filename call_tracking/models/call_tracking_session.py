@@ -241,7 +241,7 @@ class CallTrackingSession(models.Model):
         :param datetime now: the clock (naive UTC); default: the database's
           ``now()``. Every lease comparison, the idle-longest order and
           ``expires_in`` use it, so recorded or simulated traffic can be
-          replayed through this very code (:meth:`_replay_traffic`).
+          replayed through this very code (``call.tracking.replay``).
         :return: dict with number, display, href, mode, visitor, expires_in,
           channel
 
