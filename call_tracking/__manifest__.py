@@ -36,8 +36,9 @@
         "demo/call_tracking_demo.xml",
         # after demo/call_tracking_demo.xml (its numbers get the demo provider)
         "demo/call_tracking_provider_demo.xml",
-        # last: calls, leads, costs and pool statistics on the demo channels
-        "demo/call_tracking_report_demo.xml",
+        "demo/call_tracking_cost_demo.xml",
+        # last: six months of visits and calls replayed through the real code
+        "demo/call_tracking_traffic_demo.xml",
     ],
     "assets": {
         "web.assets_frontend": [

@@ -1,6 +1,6 @@
 """POST /call_tracking/number against a live multi-worker server.
 
-The public contract of DESIGN.md (seven keys, 400 on malformed input, CORS),
+The public contract in README.rst (seven keys, 400 on malformed input, CORS),
 the hold extension, and the invariant that matters most: under many
 concurrent requests on several workers and two servers sharing one database,
 no pool number is ever leased to two live sessions, and the visitors that
@@ -312,9 +312,10 @@ def test_concurrent_visitors_never_share_a_number(
         "call.tracking.session",
         "search_read",
         [("pool_id", "=", pool_id), ("mode", "=", "dynamic"), ("is_live", "=", True)],
-        ["number_id", "visitor_key", "expires_at"],
+        ["number_id", "visitor_key", "expires_at", "channel_id"],
     )
     assert len(sessions) == 10
+    assert {s["channel_id"][0] for s in sessions} == {channel_id}
     assert len({s["number_id"][0] for s in sessions}) == 10
     leases = rpc(
         "call.tracking.number",
@@ -349,4 +350,3 @@ def test_concurrent_visitors_never_share_a_number(
         assert again["number"] == answer["number"]
         assert again["mode"] == "dynamic"
         assert again["channel"] == f"Channel {url.rsplit('=', 1)[1]}"
-    assert channel_id

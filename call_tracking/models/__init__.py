@@ -18,3 +18,4 @@ from . import call_tracking_quality_reason
 from . import call_tracking_cost
 from . import website_visitor
 from . import res_partner
+from . import call_tracking_replay

@@ -269,17 +269,23 @@ class CallTrackingCall(models.Model):
         return "answered" if talk or vals.get("answer_at", self.answer_at) else "missed"
 
     # ------------------------------------------------------------------
-    # Attribution (DESIGN.md flow 3)
+    # Attribution (the call flow of the public contract in README.rst)
     # ------------------------------------------------------------------
 
-    def _get_attribution_values(self, event_vals=None):
+    def _get_attribution_values(self, event_vals=None, now=None):
         """Match the called number to a session or a channel; the values
         about to be written for the current event (``event_vals``) take
-        precedence over the stored ones."""
+        precedence over the stored ones.
+
+        The call's time is its start; a call reported without one is
+        matched at ``now`` (a naive UTC datetime; default: the database
+        transaction's ``now()``), so that a replayed call is matched at its
+        replayed time: the number's last session assigned by then, live when
+        it had not expired."""
         self.ensure_one()
         event_vals = event_vals or {}
         called_number = event_vals.get("called_number") or self.called_number
-        call_time = event_vals.get("start_at") or self.start_at or fields.Datetime.now()
+        call_time = event_vals.get("start_at") or self.start_at or now or self.env.cr.now()
         number = (
             self.env["call.tracking.number"]
             .with_context(active_test=False)

@@ -1,97 +1,11 @@
 from datetime import timedelta
-from urllib.parse import parse_qsl, urlsplit
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
-from ..tools.phone import display_format_of, format_display
-
-# Referrer families a rule can name instead of listing domains. A host matches
-# a domain when it equals it or is a subdomain of it; "google." style entries
-# (ending with a dot) match any top-level domain (google.com, google.co.uk).
-SEARCH_ENGINE_DOMAINS = (
-    "google.",
-    "bing.com",
-    "yahoo.com",
-    "duckduckgo.com",
-    "yandex.",
-    "ya.ru",
-    "baidu.com",
-    "ecosia.org",
-    "search.brave.com",
-    "qwant.com",
-    "startpage.com",
-    "naver.com",
-    "seznam.cz",
-)
-SOCIAL_DOMAINS = (
-    "facebook.com",
-    "fb.com",
-    "instagram.com",
-    "l.instagram.com",
-    "t.co",
-    "twitter.com",
-    "x.com",
-    "linkedin.com",
-    "lnkd.in",
-    "pinterest.com",
-    "reddit.com",
-    "tiktok.com",
-    "youtube.com",
-    "vk.com",
-    "ok.ru",
-    "t.me",
-    "telegram.org",
-    "threads.net",
-)
-REFERRER_FAMILIES = {"search": SEARCH_ENGINE_DOMAINS, "social": SOCIAL_DOMAINS}
-# Landing parameters that mark a paid click even without UTM values.
-CLICK_ID_PARAMS = ("gclid", "fbclid", "yclid")
-UTM_PARAMS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
-
-
-def _split_values(text):
-    """'Google, google-ads ' -> ('google', 'google-ads')"""
-    return tuple(v.strip().lower() for v in (text or "").split(",") if v.strip())
-
-
-def host_of(url):
-    """Lower-case host of an URL (or of a bare domain), '' when unreadable."""
-    if not url:
-        return ""
-    if "//" not in url:
-        url = "//" + url
-    try:
-        return (urlsplit(url).hostname or "").lower().rstrip(".")
-    except ValueError:
-        return ""
-
-
-def host_matches(host, domain):
-    if not host or not domain:
-        return False
-    if domain.endswith("."):  # "google." = any TLD
-        label = domain[:-1]
-        return host.startswith(label + ".") or ("." + label + ".") in host
-    return host == domain or host.endswith("." + domain)
-
-
-def parse_landing(url):
-    """The landing URL's query parameters as a dict of lower-case names to
-    their first non-empty value."""
-    params = {}
-    if not url:
-        return params
-    try:
-        query = urlsplit(url).query
-    except ValueError:
-        return params
-    for name, value in parse_qsl(query, keep_blank_values=True):
-        name = name.lower()
-        if name not in params or not params[name]:
-            params[name] = value.strip()
-    return params
+from ..tools import recognition
+from ..tools.recognition import Channel, Rule, TrackingSetup, split_values
 
 
 class CallTrackingChannel(models.Model):
@@ -299,14 +213,13 @@ class CallTrackingChannel(models.Model):
     @tools.ormcache("company_id", "lang")
     def _get_tracking_setup(self, company_id, lang):
         """Everything the number assignment needs about a company's active
-        channels and their rules, read with one query and cached per company
+        channels and their rules, read with two queries and cached per company
         (cleared when channels, rules, numbers, pools or the company's
         settings change, across workers through the registry signaling).
 
-        :return: dict with ``channels`` (a tuple of channel dicts in priority
-          order, each with its ``rules``), ``default_channel_id`` and
-          ``by_id``. Only immutable-enough plain data: it is shared between
-          requests.
+        :return: an immutable :class:`~..tools.recognition.TrackingSetup`,
+          shared between requests; the recognition functions of
+          ``tools/recognition.py`` take it.
         """
         # the company's default number and display settings, whoever asks
         company_sudo = self.env["res.company"].sudo().browse(company_id)
@@ -338,78 +251,66 @@ class CallTrackingChannel(models.Model):
                 company=company_id,
             )
         )
-        display_format = display_format_of(company_sudo)
-        company_default = company_sudo.call_tracking_default_number or False
-        channels, by_id = [], {}
-        for row in rows:
-            channel = by_id.get(row["id"])
-            if channel is None:
-                mode = row["tracking_type"]
-                number = row["number"] if mode == "static" else False
-                pool_id = row["pool_id"] if mode == "dynamic" else False
-                fallback = (pool_id and row["pool_default"]) or company_default
-                channel = {
-                    "id": row["id"],
-                    "name": row["name"],
-                    "mode": mode if (number or pool_id) else "default",
-                    "is_default": row["is_default"],
-                    "is_offline": row["is_offline"],
-                    "number_id": row["number_id"] if number else False,
-                    "number": number,
-                    "display": format_display(number, display_format),
-                    "pool_id": pool_id,
-                    "hold_minutes": row["hold_minutes"] if pool_id else 0,
-                    "fallback": fallback,
-                    "fallback_display": format_display(fallback, display_format),
-                    "rules": [],
-                }
-                by_id[row["id"]] = channel
-                channels.append(channel)
-            if row["rule_id"]:
-                channel["rules"].append(
-                    {
-                        "utm_source": _split_values(row["utm_source"]),
-                        "utm_medium": _split_values(row["utm_medium"]),
-                        "utm_campaign": _split_values(row["utm_campaign"]),
-                        "domains": _split_values(row["referrer_domains"])
-                        + REFERRER_FAMILIES.get(row["referrer_type"], ()),
-                        "param": (row["landing_param"] or "").strip().lower(),
-                    }
-                )
-        default = next((c for c in channels if c["is_default"] and not c["is_offline"]), None)
-        return {
-            "channels": tuple(c for c in channels if not c["is_offline"]),
-            "by_id": by_id,
-            "default_channel_id": default["id"] if default else False,
-            "company_default": company_default,
-            "company_default_display": format_display(company_default, display_format),
-            "display_format": display_format,
-        }
+        pool_numbers = self.env.execute_query(
+            SQL(
+                """
+            SELECT number FROM call_tracking_number
+             WHERE company_id = %s AND pool_id IS NOT NULL AND active
+                """,
+                company_id,
+            )
+        )
+        Number = self.env["call.tracking.number"]
 
-    @api.model
-    def _parse_touch(self, url, referrer):
-        """The marketing facts of a page view: UTM values, click ids, the
-        landing parameters, the referrer's host, and whether it is a new
-        non-direct arrival (UTMs, a click id or an outside referrer).
-        """
-        params = parse_landing(url)
-        touch = {name: params.get(name) or False for name in UTM_PARAMS}
-        touch.update({name: params.get(name) or False for name in CLICK_ID_PARAMS})
-        landing_host = host_of(url)
-        referrer_host = host_of(referrer)
-        external_referrer = bool(referrer_host) and not (
-            landing_host
-            and host_matches(referrer_host, landing_host)
-            or landing_host
-            and host_matches(landing_host, referrer_host)
+        def display(number):
+            return Number._format_display(number, company_sudo) if number else ""
+
+        company_default = company_sudo.call_tracking_default_number or False
+        configs, rules = {}, {}
+        for row in rows:
+            if row["id"] not in configs:
+                configs[row["id"]] = row
+                rules[row["id"]] = []
+            if row["rule_id"]:
+                rules[row["id"]].append(
+                    Rule.from_config(
+                        utm_source=row["utm_source"],
+                        utm_medium=row["utm_medium"],
+                        utm_campaign=row["utm_campaign"],
+                        referrer_domains=row["referrer_domains"],
+                        referrer_type=row["referrer_type"],
+                        landing_param=row["landing_param"],
+                    )
+                )
+        channels = []
+        for channel_id, row in configs.items():
+            mode = row["tracking_type"]
+            number = row["number"] if mode == "static" else False
+            pool_id = row["pool_id"] if mode == "dynamic" else False
+            fallback = (pool_id and row["pool_default"]) or company_default
+            channels.append(
+                Channel(
+                    id=channel_id,
+                    name=row["name"] or "",
+                    mode=mode if (number or pool_id) else "default",
+                    is_default=bool(row["is_default"]),
+                    is_offline=bool(row["is_offline"]),
+                    number_id=row["number_id"] if number else False,
+                    number=number,
+                    display=display(number),
+                    pool_id=pool_id,
+                    hold_minutes=row["hold_minutes"] if pool_id else 0,
+                    fallback=fallback,
+                    fallback_display=display(fallback),
+                    rules=tuple(rules[channel_id]),
+                )
+            )
+        return TrackingSetup.build(
+            channels,
+            company_default=company_default,
+            company_default_display=display(company_default),
+            displays={number: display(number) for (number,) in pool_numbers},
         )
-        touch.update(
-            params=params,
-            referrer_host=referrer_host if external_referrer else "",
-            is_arrival=external_referrer
-            or any(touch[name] for name in UTM_PARAMS + CLICK_ID_PARAMS),
-        )
-        return touch
 
     @api.model
     def _recognise(self, company, url=None, referrer=None, lang=None):
@@ -418,44 +319,8 @@ class CallTrackingChannel(models.Model):
         channel). Channels are tried by priority (sequence), then their rules
         by sequence; the first rule whose filled conditions all hold wins."""
         setup = self._get_tracking_setup(company.id, lang or "en_US")
-        touch = self._parse_touch(url, referrer)
-        channel = self._match_channel(setup, touch)
-        channel_id = channel["id"] if channel else setup["default_channel_id"]
-        return self.browse(channel_id or [])
-
-    @api.model
-    def _match_channel(self, setup, touch):
-        """The first channel dict of ``setup`` whose rules match ``touch``
-        (from :meth:`_parse_touch`), or None."""
-        params = touch["params"]
-        source = (touch["utm_source"] or "").lower()
-        medium = (touch["utm_medium"] or "").lower()
-        campaign = (touch["utm_campaign"] or "").lower()
-        referrer_host = touch["referrer_host"]
-        for channel in setup["channels"]:
-            for rule in channel["rules"]:
-                if rule["utm_source"] and source not in rule["utm_source"]:
-                    continue
-                if rule["utm_medium"] and medium not in rule["utm_medium"]:
-                    continue
-                if rule["utm_campaign"] and campaign not in rule["utm_campaign"]:
-                    continue
-                if rule["param"] and not params.get(rule["param"]):
-                    continue
-                if rule["domains"] and not any(
-                    host_matches(referrer_host, d) for d in rule["domains"]
-                ):
-                    continue
-                if not (
-                    rule["utm_source"]
-                    or rule["utm_medium"]
-                    or rule["utm_campaign"]
-                    or rule["param"]
-                    or rule["domains"]
-                ):
-                    continue
-                return channel
-        return None
+        channel = recognition.recognise(setup, recognition.parse_touch(url, referrer))
+        return self.browse(channel.id if channel else [])
 
 
 class CallTrackingChannelRule(models.Model):
@@ -503,10 +368,10 @@ class CallTrackingChannelRule(models.Model):
     def _check_condition(self):
         for rule in self:
             if not (
-                _split_values(rule.utm_source)
-                or _split_values(rule.utm_medium)
-                or _split_values(rule.utm_campaign)
-                or _split_values(rule.referrer_domains)
+                split_values(rule.utm_source)
+                or split_values(rule.utm_medium)
+                or split_values(rule.utm_campaign)
+                or split_values(rule.referrer_domains)
                 or rule.referrer_type
                 or (rule.landing_param or "").strip()
             ):

@@ -1,8 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..tools.phone import display_format_of, format_display
-
 
 class CallTrackingNumber(models.Model):
     """One tracking phone number, stored in E.164."""
@@ -160,5 +158,18 @@ class CallTrackingNumber(models.Model):
 
     @api.model
     def _format_display(self, number, company):
-        """The E.164 ``number`` formatted following ``company``'s setting."""
-        return format_display(number, display_format_of(company))
+        """The E.164 ``number`` as shown to people, through
+        ``phone_validation``: in national format for numbers of ``company``'s
+        country when the company's setting is national, else international.
+        An unreadable number is shown as it is."""
+        if not number:
+            return ""
+        national = (company.call_tracking_display_format or "national") == "national"
+        return (
+            self._phone_format_number(
+                number,
+                company.country_id,
+                force_format="NATIONAL" if national else "INTERNATIONAL",
+            )
+            or number
+        )

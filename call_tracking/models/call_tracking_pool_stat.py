@@ -3,6 +3,8 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from .call_tracking_session import now_sql
+
 
 class CallTrackingPoolStat(models.Model):
     """Hourly pool figures: new arrivals, the arrivals that found the pool
@@ -74,10 +76,11 @@ class CallTrackingPoolStat(models.Model):
             )
 
     @api.model
-    def _refresh(self, pools=None, since=None):
+    def _refresh(self, pools=None, since=None, now=None):
         """Recompute and upsert the hourly rows of ``pools`` (default: all)
         from ``since`` (default: the last hour already computed, minus one) to
-        now, in one ``INSERT ... SELECT ... ON CONFLICT DO UPDATE``. Idempotent:
+        ``now`` (a naive UTC datetime; default: the database's ``now()``), in
+        one ``INSERT ... SELECT ... ON CONFLICT DO UPDATE``. Idempotent:
         running it twice gives the same rows."""
         pools = pools if pools is not None else self.env["call.tracking.pool"].search([])
         pools = pools.with_context(active_test=False)
@@ -107,7 +110,7 @@ class CallTrackingPoolStat(models.Model):
                 SELECT p.id AS pool_id, p.company_id, h.hour
                   FROM call_tracking_pool p,
                        generate_series(date_trunc('hour', %(since)s::timestamp),
-                                       date_trunc('hour', now() AT TIME ZONE 'UTC'),
+                                       date_trunc('hour', %(now)s),
                                        interval '1 hour') AS h(hour)
                  WHERE p.id IN %(pools)s
             ), arrivals AS (
@@ -124,24 +127,26 @@ class CallTrackingPoolStat(models.Model):
                  WHERE pool_id IN %(pools)s AND mode = 'dynamic'
                    AND expires_at > date_trunc('hour', %(since)s::timestamp)
             ), events AS (
+                -- lease starts (+1) and ends (-1), and each hour's start (0),
+                -- sorted ends first: the level at an hour's start counts the
+                -- leases assigned before it that end after it
                 SELECT pool_id, assigned_at AS at, 1 AS delta FROM leases
                  UNION ALL
                 SELECT pool_id, expires_at, -1 FROM leases
+                 UNION ALL
+                SELECT pool_id, hour, 0 FROM hours
             ), levels AS (
                 SELECT pool_id, at, delta,
                        sum(delta) OVER (PARTITION BY pool_id ORDER BY at, delta
                                         ROWS UNBOUNDED PRECEDING) AS live
                   FROM events
             ), peaks AS (
-                SELECT h.pool_id, h.hour, GREATEST(
-                    (SELECT max(l.live) FROM levels l
-                      WHERE l.pool_id = h.pool_id AND l.delta = 1
-                        AND l.at >= h.hour AND l.at < h.hour + interval '1 hour'),
-                    (SELECT count(*) FROM leases s
-                      WHERE s.pool_id = h.pool_id
-                        AND s.assigned_at < h.hour AND s.expires_at > h.hour)
-                ) AS peak
-                  FROM hours h
+                -- the most live leases of each hour: at its start or just
+                -- after one of its new leases (one pass, no per-hour scan)
+                SELECT pool_id, date_trunc('hour', at) AS hour, max(live) AS peak
+                  FROM levels
+                 WHERE delta >= 0
+              GROUP BY 1, 2
             ), sizes AS (
                 SELECT pool_id, count(*) AS numbers
                   FROM call_tracking_number
@@ -169,6 +174,7 @@ class CallTrackingPoolStat(models.Model):
                    write_date = EXCLUDED.write_date
                 """,
                 since=since,
+                now=now_sql(now),
                 pools=tuple(pools.ids),
                 uid=self.env.uid,
             )

@@ -7,8 +7,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from ..tools.phone import format_display
-from .call_tracking_channel import CLICK_ID_PARAMS, UTM_PARAMS, host_of
+from ..tools.recognition import TOUCH_FIELDS, PreviousTouch, choose_channel, parse_touch
 
 _logger = logging.getLogger(__name__)
 
@@ -19,11 +18,17 @@ VISIT_WINDOW_MINUTES = 30
 # a concurrent transaction (see _lease_number).
 LEASE_CANDIDATES = 20
 PURGE_BATCH = 5000
-# Facts of the arrival that make a "touch": a different value is a new touch.
-TOUCH_FIELDS = UTM_PARAMS + CLICK_ID_PARAMS
 # Whole seconds, as Odoo stores datetimes and providers report call times: a
 # lease assigned at 10:15:00.7 must not start after a call reported at 10:15:00.
 NOW = SQL("date_trunc('second', now() AT TIME ZONE 'UTC')")
+
+
+def now_sql(now=None):
+    """The clock of the lease statements: ``now`` (a naive UTC datetime, cut
+    to whole seconds) when given, else the database's ``now()``."""
+    if now is None:
+        return NOW
+    return SQL("%s::timestamp", now.replace(microsecond=0))
 
 
 class CallTrackingSession(models.Model):
@@ -215,23 +220,28 @@ class CallTrackingSession(models.Model):
         user_agent=None,
         visitor=None,
         lang=None,
+        now=None,
     ):
         """The number to show to a page view, as the answer of
         ``POST /call_tracking/number`` (all seven keys).
 
         Channel rules pick the channel of a new non-direct arrival; a
         continuation (internal navigation, direct return, ping) keeps the
-        visitor's channel. Static channel: its number. Dynamic: the
-        visitor's live lease, extended; else their previous number if it is
-        free; else the free number idle the longest; else the fallback number.
-        Everything runs in PostgreSQL under row locks, so it is correct with
-        several workers and servers.
+        visitor's channel (``tools/recognition.py``). Static channel: its
+        number. Dynamic: the visitor's live lease, extended; else their
+        previous number if it is free; else the free number idle the longest;
+        else the fallback number. Everything runs in PostgreSQL under row
+        locks, so it is correct with several workers and servers.
 
         :param company: ``res.company`` whose channels apply
         :param website: ``website`` of the page, if known
         :param str visitor_key: key from an earlier answer (unknown keys are
           replaced by a fresh one)
         :param visitor: ``website.visitor`` of the request, if any
+        :param datetime now: the clock (naive UTC); default: the database's
+          ``now()``. Every lease comparison, the idle-longest order and
+          ``expires_in`` use it, so recorded or simulated traffic can be
+          replayed through this very code (``call.tracking.replay``).
         :return: dict with number, display, href, mode, visitor, expires_in,
           channel
 
@@ -241,46 +251,27 @@ class CallTrackingSession(models.Model):
         """
         self.flush_model()
         self.env["call.tracking.number"].flush_model()
+        clock = now_sql(now)
         setup = self.env["call.tracking.channel"]._get_tracking_setup(company.id, lang or "en_US")
-        touch = self.env["call.tracking.channel"]._parse_touch(url, referrer)
-        prev = self._fetch_visitor_state(company, visitor_key) if visitor_key else None
+        touch = parse_touch(url, referrer)
+        prev = self._fetch_visitor_state(company, visitor_key, clock) if visitor_key else None
         key = visitor_key if prev else self._new_visitor_key()
-
-        matched = (
-            self.env["call.tracking.channel"]._match_channel(setup, touch)
-            if touch["is_arrival"]
-            else None
-        )
-        prev_channel = prev and setup["by_id"].get(prev["channel_id"])
-        if prev_channel and prev_channel["is_offline"]:
-            prev_channel = None
-        if matched:
-            channel = matched
-            same_touch = bool(
-                prev
-                and prev["channel_id"] == matched["id"]
-                and all((prev[f] or False) == touch[f] for f in TOUCH_FIELDS)
-                and host_of(prev["referrer"]) == touch["referrer_host"]
-            )
-        elif prev:
-            # internal navigation, direct return or an unrecognised referral:
-            # the visitor keeps their last non-direct touch
-            channel = prev_channel or setup["by_id"].get(setup["default_channel_id"])
-            same_touch = (channel["id"] if channel else False) == (prev["channel_id"] or False)
-        else:
-            channel = setup["by_id"].get(setup["default_channel_id"])
-            same_touch = False
+        previous = None
+        if prev:
+            facts = tuple(prev[f] for f in TOUCH_FIELDS)
+            previous = PreviousTouch(prev["channel_id"], facts, prev["referrer"])
+        channel, same_touch, new_touch = choose_channel(setup, touch, previous)
 
         if same_touch:
-            answer = self._continue_session(prev, channel)
+            answer = self._continue_session(prev, channel, clock)
             if answer:
                 return self._answer(answer, channel, setup, key)
 
         # a new session: a new touch, a lapsed lease, or a changed setup. A
         # continuation keeps the facts of the last non-direct touch, so that a
         # call is credited to it.
-        if not prev or (matched and not same_touch):
-            facts = {f: touch[f] for f in TOUCH_FIELDS}
+        if new_touch:
+            facts = touch.facts()
             facts["referrer"] = referrer or False
         else:
             facts = {f: prev[f] for f in TOUCH_FIELDS}
@@ -291,7 +282,7 @@ class CallTrackingSession(models.Model):
             company_id=company.id,
             website_id=website.id if website else None,
             visitor_id=visitor.id if visitor else (prev and prev["visitor_id"]) or None,
-            channel_id=channel["id"] if channel else None,
+            channel_id=channel.id if channel else None,
             ga_client_id=ga_client_id or (prev and prev["ga_client_id"]) or None,
             landing_url=url or None,
             user_agent=user_agent or None,
@@ -299,32 +290,34 @@ class CallTrackingSession(models.Model):
         preferred = None
         if prev and prev["live"]:
             # the visitor leaves their live lease (new touch or new channel)
-            self._release_lease(prev)
+            self._release_lease(prev, clock)
             preferred = prev["number_id"]
         preferred = preferred or (prev and prev["last_dynamic_number_id"])
-        mode = channel["mode"] if channel else "default"
+        mode = channel.mode if channel else "default"
         if mode == "dynamic":
-            leased = self._lease_number(channel, values, preferred)
+            leased = self._lease_number(channel, values, preferred, clock)
             if leased:
                 return self._answer(leased, channel, setup, key)
             # the pool is full: the fallback number, counted as an exhaustion
             row = self._insert_session(
                 values,
+                clock,
                 mode="default",
-                pool_id=channel["pool_id"],
-                minutes=channel["hold_minutes"],
+                pool_id=channel.pool_id,
+                minutes=channel.hold_minutes,
             )
             return self._answer(row, channel, setup, key)
         row = self._insert_session(
             values,
+            clock,
             mode=mode,
-            number_id=channel["number_id"] if mode == "static" else None,
+            number_id=channel.number_id if mode == "static" else None,
             minutes=VISIT_WINDOW_MINUTES,
         )
         return self._answer(row, channel, setup, key)
 
     @api.model
-    def _fetch_visitor_state(self, company, visitor_key):
+    def _fetch_visitor_state(self, company, visitor_key, clock=NOW):
         """The latest session of a visitor key in ``company`` (a dict, with
         ``live``: it still holds its dynamic number, ``active``: not expired,
         and the number of their latest dynamic session), or None."""
@@ -348,7 +341,7 @@ class CallTrackingSession(models.Model):
           ORDER BY s.assigned_at DESC, s.id DESC
              LIMIT 1
                 """,
-                now=NOW,
+                now=clock,
                 key=visitor_key,
                 company=company.id,
             )
@@ -356,31 +349,27 @@ class CallTrackingSession(models.Model):
         return rows[0] if rows else None
 
     @api.model
-    def _continue_session(self, prev, channel):
+    def _continue_session(self, prev, channel, clock=NOW):
         """Extend the visitor's current session when it still fits their
         channel: the live lease (dynamic), the fallback answer of an exhausted
         arrival within the pool's hold, or the static / default session.
         Returns the answer row, or None when a new session is needed."""
-        mode = channel["mode"] if channel else "default"
+        mode = channel.mode if channel else "default"
         if mode == "dynamic":
-            if prev["live"] and prev["pool_id"] == channel["pool_id"]:
-                return self._extend_lease(prev, channel["hold_minutes"])
-            if (
-                prev["mode"] == "default"
-                and prev["pool_id"] == channel["pool_id"]
-                and prev["active"]
-            ):
+            if prev["live"] and prev["pool_id"] == channel.pool_id:
+                return self._extend_lease(prev, channel.hold_minutes, clock)
+            if prev["mode"] == "default" and prev["pool_id"] == channel.pool_id and prev["active"]:
                 # an exhausted arrival keeps the fallback number it was shown
                 # for the hold time instead of seeing the number change
-                return self._touch_session(prev, channel["hold_minutes"])
+                return self._touch_session(prev, channel.hold_minutes, clock)
             return None
-        number_id = channel["number_id"] if mode == "static" else None
+        number_id = channel.number_id if mode == "static" else None
         if (
             prev["mode"] == mode
             and not prev["pool_id"]
             and (prev["number_id"] or None) == number_id
         ):
-            return self._touch_session(prev, VISIT_WINDOW_MINUTES)
+            return self._touch_session(prev, VISIT_WINDOW_MINUTES, clock)
         return None
 
     def _execute_returning(self, query):
@@ -393,7 +382,7 @@ class CallTrackingSession(models.Model):
         return row
 
     @api.model
-    def _extend_lease(self, prev, hold_minutes):
+    def _extend_lease(self, prev, hold_minutes, clock=NOW):
         """Extend the visitor's live lease by the hold time, under the
         number's row lock; None if the lease was lost meanwhile."""
         return self._execute_returning(
@@ -414,7 +403,7 @@ class CallTrackingSession(models.Model):
          RETURNING s.id, s.mode, lease.number,
                    EXTRACT(EPOCH FROM s.expires_at - %(now)s)::int AS expires_in
                 """,
-                now=NOW,
+                now=clock,
                 hold=hold_minutes,
                 number=prev["number_id"],
                 session=prev["id"],
@@ -422,7 +411,7 @@ class CallTrackingSession(models.Model):
         )
 
     @api.model
-    def _touch_session(self, prev, minutes):
+    def _touch_session(self, prev, minutes, clock=NOW):
         """Note the visitor's activity on a session without a lease."""
         return self._execute_returning(
             SQL(
@@ -437,14 +426,14 @@ class CallTrackingSession(models.Model):
                    AS number,
                    EXTRACT(EPOCH FROM s.expires_at - %(now)s)::int AS expires_in
                 """,
-                now=NOW,
+                now=clock,
                 minutes=minutes,
                 session=prev["id"],
             )
         )
 
     @api.model
-    def _release_lease(self, prev):
+    def _release_lease(self, prev, clock=NOW):
         """End the visitor's live lease now: the session expires and the
         number is free again (idle from now)."""
         self.env.cr.execute(
@@ -461,7 +450,7 @@ class CallTrackingSession(models.Model):
                    last_released_at = %(now)s
              WHERE id = %(number)s AND lease_session_id IN (SELECT id FROM closed)
                 """,
-                now=NOW,
+                now=clock,
                 session=prev["id"],
                 number=prev["number_id"],
             ),
@@ -479,12 +468,14 @@ class CallTrackingSession(models.Model):
         return columns, [values.get(c) or None for c in columns]
 
     @api.model
-    def _lease_number(self, channel, values, preferred_id=None):
+    def _lease_number(self, channel, values, preferred_id=None, clock=NOW):
         """Lease a free number of the channel's pool to a new session, in one
-        statement: pick (``FOR UPDATE SKIP LOCKED``: concurrent requests never
-        wait for nor take the same number), insert the session, point the
-        number at it. Preference: ``preferred_id`` (the visitor's previous
-        number) if free, then the number idle the longest.
+        statement: pick (``FOR NO KEY UPDATE SKIP LOCKED``, as Odoo takes its
+        row locks: concurrent requests never wait for nor take the same
+        number, and foreign-key checks of concurrent inserts are not blocked),
+        insert the session, point the number at it. Preference:
+        ``preferred_id`` (the visitor's previous number) if free, then the
+        number idle the longest.
 
         Under repeatable read, a number leased by a transaction that committed
         after ours began cannot be locked (serialization failure): then the
@@ -494,7 +485,9 @@ class CallTrackingSession(models.Model):
         """
         try:
             with self.env.cr.savepoint(flush=False):
-                return self._execute_returning(self._lease_query(channel, values, preferred_id))
+                return self._execute_returning(
+                    self._lease_query(channel, values, clock, preferred_id)
+                )
         except pg_errors.SerializationFailure as exc:
             failure = exc
         candidates = self.env.execute_query(
@@ -506,8 +499,8 @@ class CallTrackingSession(models.Model):
           ORDER BY COALESCE(lease_expires_at, last_released_at) ASC NULLS FIRST, id
              LIMIT %(limit)s
                 """,
-                pool=channel["pool_id"],
-                now=NOW,
+                pool=channel.pool_id,
+                now=clock,
                 limit=LEASE_CANDIDATES,
             )
         )
@@ -515,7 +508,7 @@ class CallTrackingSession(models.Model):
             try:
                 with self.env.cr.savepoint(flush=False):
                     row = self._execute_returning(
-                        self._lease_query(channel, values, only_id=candidate_id)
+                        self._lease_query(channel, values, clock, only_id=candidate_id)
                     )
             except pg_errors.SerializationFailure as exc:
                 failure = exc
@@ -527,7 +520,7 @@ class CallTrackingSession(models.Model):
         raise failure
 
     @api.model
-    def _lease_query(self, channel, values, preferred_id=None, only_id=None):
+    def _lease_query(self, channel, values, clock, preferred_id=None, only_id=None):
         columns, params = self._session_columns(values)
         if only_id:
             pick_filter = SQL("AND id = %s", only_id)
@@ -542,7 +535,7 @@ class CallTrackingSession(models.Model):
           ORDER BY id = %(preferred)s DESC NULLS LAST,
                    COALESCE(lease_expires_at, last_released_at) ASC NULLS FIRST, id
              LIMIT 1
-               FOR UPDATE SKIP LOCKED
+               FOR NO KEY UPDATE SKIP LOCKED
         ), session AS (
             INSERT INTO call_tracking_session (%(columns)s, mode, number_id, pool_id,
                 assigned_at, last_seen_at, expires_at,
@@ -561,18 +554,18 @@ class CallTrackingSession(models.Model):
      RETURNING session.id, 'dynamic' AS mode, n.number,
                EXTRACT(EPOCH FROM session.expires_at - %(now)s)::int AS expires_in
             """,
-            pool=channel["pool_id"],
+            pool=channel.pool_id,
             pick_filter=pick_filter,
-            now=NOW,
+            now=clock,
             preferred=preferred_id or None,
             columns=SQL(", ").join(SQL.identifier(c) for c in columns),
             params=SQL(", ").join(SQL("%s", p) for p in params),
-            hold=channel["hold_minutes"],
+            hold=channel.hold_minutes,
             uid=self.env.uid,
         )
 
     @api.model
-    def _insert_session(self, values, mode, number_id=None, pool_id=None, minutes=0):
+    def _insert_session(self, values, clock, mode, number_id=None, pool_id=None, minutes=0):
         """A session without a lease: static, default, or a pool's fallback."""
         columns, params = self._session_columns(values)
         return self._execute_returning(
@@ -594,7 +587,7 @@ class CallTrackingSession(models.Model):
                 mode=mode,
                 number=number_id,
                 pool=pool_id,
-                now=NOW,
+                now=clock,
                 minutes=minutes,
                 uid=self.env.uid,
             )
@@ -608,13 +601,13 @@ class CallTrackingSession(models.Model):
             ["lease_session_id", "lease_expires_at", "last_released_at"]
         )
         if row["mode"] == "default":
-            number = channel["fallback"] if channel else setup["company_default"]
-            display = channel["fallback_display"] if channel else setup["company_default_display"]
+            number = channel.fallback if channel else setup.company_default
+            display = channel.fallback_display if channel else setup.company_default_display
         elif row["mode"] == "static":
-            number, display = channel["number"], channel["display"]
+            number, display = channel.number, channel.display
         else:
             number = row["number"]
-            display = format_display(number, setup["display_format"])
+            display = setup.display_of(number)
         return {
             "number": number or None,
             "display": display or None,
@@ -622,7 +615,7 @@ class CallTrackingSession(models.Model):
             "mode": row["mode"],
             "visitor": key,
             "expires_in": max(int(row["expires_in"] or 0), 0),
-            "channel": channel["name"] if channel else None,
+            "channel": channel.name if channel else None,
         }
 
     # ------------------------------------------------------------------
@@ -630,7 +623,7 @@ class CallTrackingSession(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _cron_purge(self, batch_size=PURGE_BATCH):
+    def _cron_purge(self, batch_size=PURGE_BATCH, now=None):
         """Delete the sessions older than their company's retention, one
         batch per run; the cron is re-triggered while some remain. Sessions
         still holding a lease are never deleted."""
@@ -651,7 +644,7 @@ class CallTrackingSession(models.Model):
             DELETE FROM call_tracking_session s USING old WHERE s.id = old.id
             RETURNING s.id
                 """,
-                now=NOW,
+                now=now_sql(now),
                 limit=batch_size,
             )
         )

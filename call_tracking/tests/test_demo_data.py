@@ -4,10 +4,12 @@ from odoo.tools import SQL
 
 @tagged("post_install", "-at_install")
 class TestDemoData(TransactionCase):
-    """The demo data tells one consistent story: every dynamic call points to
-    the visitor session that held (or last held) its number, sessions never
-    overlap on a number, and the pool statistics are those of the sessions.
-    Skipped without demo data."""
+    """The demo history, replayed through the real assignment and webhook
+    processing, tells one consistent story: every dynamic call points to the
+    visitor session that held (or last held) its number, sessions never
+    overlap on a number, the pool statistics are those of the sessions, and
+    the reports have their shape (channels, months, a little exhaustion,
+    judged and won leads, costs). Skipped without demo data."""
 
     @classmethod
     def setUpClass(cls):
@@ -20,7 +22,7 @@ class TestDemoData(TransactionCase):
         if not (self.pool and self.channel):
             self.skipTest("no call_tracking demo data")
         self.calls = self.env["call.tracking.call"].search(
-            [("provider_call_id", "=like", "demo-report-%")]
+            [("provider_call_id", "=like", "demo-call-%")]
         )
         if not self.calls:
             self.skipTest("no generated demo calls")
@@ -56,7 +58,7 @@ class TestDemoData(TransactionCase):
                AND (s.id IS NULL OR s.mode != 'dynamic' OR s.number_id != c.number_id
                     OR NOT (s.assigned_at <= c.start_at AND c.start_at <= s.expires_at))
                     """,
-                    "demo-report-%",
+                    "demo-call-%",
                 )
             ),
             0,
@@ -76,7 +78,7 @@ class TestDemoData(TransactionCase):
                                   AND o.assigned_at > s.assigned_at
                                   AND o.assigned_at <= c.start_at))
                     """,
-                    "demo-report-%",
+                    "demo-call-%",
                 )
             ),
             0,
@@ -131,3 +133,39 @@ class TestDemoData(TransactionCase):
             stats.read(["hour", "arrivals", "exhaustions", "peak_leases", "number_count"]),
             before,
         )
+
+    def test_report_shape(self):
+        """Six months of calls on every channel, attributed by every method,
+        with judged, won and lost leads, costs, and an exhaustion share of the
+        paid pool that is small but not nil."""
+        calls = self.calls
+        self.assertGreater(len(calls), 200)
+        channels = self.env["call.tracking.channel"].search(
+            [("company_id", "=", self.pool.company_id.id)]
+        )
+        demo_channels = channels.filtered(lambda c: c.get_external_id()[c.id])
+        self.assertEqual(calls.channel_id, demo_channels, "calls on every demo channel")
+        self.assertEqual(
+            set(calls.mapped("attribution_method")),
+            {"session", "session_expired", "static", "default"},
+        )
+        months = {(call.start_at.year, call.start_at.month) for call in calls}
+        self.assertGreaterEqual(len(months), 6)
+        self.assertEqual(set(calls.mapped("status")), {"answered", "missed", "busy", "voicemail"})
+        leads = calls.lead_id.with_context(active_test=False)
+        self.assertTrue(leads.filtered(lambda lead: lead.call_quality == "targeted"))
+        self.assertTrue(leads.filtered(lambda lead: lead.call_quality == "untargeted"))
+        self.assertTrue(leads.filtered(lambda lead: lead.stage_id.is_won))
+        self.assertTrue(leads.filtered(lambda lead: not lead.active), "lost leads")
+        self.assertTrue(calls.filtered("is_repeat"), "repeat callers join their open lead")
+        # every lead is dated by its first call, every call at its start
+        for lead in leads:
+            first = min(lead.with_context(active_test=False).call_ids.mapped("start_at"))
+            self.assertEqual(lead.create_date, first)
+        self.assertEqual(calls.mapped("create_date"), calls.mapped("start_at"))
+        costs = self.env["call.tracking.cost"].search([("channel_id", "in", channels.ids)])
+        self.assertEqual(len(costs), 35, "five paid channels over seven months")
+        stats = self.env["call.tracking.pool.stat"].search([("pool_id", "=", self.pool.id)])
+        arrivals, exhaustions = sum(stats.mapped("arrivals")), sum(stats.mapped("exhaustions"))
+        self.assertGreater(exhaustions, 0)
+        self.assertLess(exhaustions / arrivals, 0.02)

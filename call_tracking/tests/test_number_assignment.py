@@ -1,3 +1,5 @@
+from datetime import datetime, timedelta
+
 import psycopg2
 
 from odoo.tests import tagged
@@ -342,3 +344,139 @@ class TestAssignment(NumberAssignmentCommon):
         self.assertFalse(self.sessions(old["visitor"]))
         self.assertTrue(self.sessions(live["visitor"]))
         self.assertEqual(self.env["call.tracking.session"]._cron_purge(), 0)
+
+
+@tagged("post_install", "-at_install")
+class TestClock(NumberAssignmentCommon):
+    """The assignment, the lease SQL, the attribution and the pool
+    statistics take the clock as a parameter: traffic at any time can be
+    replayed through them."""
+
+    T0 = datetime(2026, 1, 5, 10, 0, 0)
+
+    def at(self, minutes, seconds=0):
+        return self.T0 + timedelta(minutes=minutes, seconds=seconds)
+
+    def test_leases_follow_the_given_clock(self):
+        first = self.assign(GOOGLE_ADS_URL, now=self.T0.replace(microsecond=700000))
+        self.assertEqual((first["number"], first["expires_in"]), (POOL[0], 30 * 60))
+        session = self.sessions(first["visitor"])
+        self.assertEqual(session.assigned_at, self.T0, "whole seconds")
+        self.assertEqual(session.expires_at, self.at(30))
+        # a page view 10 minutes later extends the hold from then
+        again = self.assign(PAGE_URL, SAME_SITE, key=first["visitor"], now=self.at(10))
+        self.assertEqual((again["number"], again["expires_in"]), (POOL[0], 30 * 60))
+        self.assertEqual(session.expires_at, self.at(40))
+        self.assertEqual(self.pool_numbers[0].lease_expires_at, self.at(40))
+        self.assertEqual(session.last_seen_at, self.at(10))
+        # later visitors take the numbers never used, then the fallback
+        second = self.assign(FACEBOOK_URL, now=self.at(11))
+        third = self.assign(GOOGLE_ADS_URL, now=self.at(12))
+        full = self.assign(GOOGLE_ADS_URL, now=self.at(13))
+        self.assertEqual([second["number"], third["number"]], [POOL[1], POOL[2]])
+        self.assertEqual((full["mode"], full["number"]), ("default", FALLBACK))
+        # at 42' and 43', the first lease (to 40') then the second (to 41')
+        # have lapsed: the number idle the longest goes first
+        late = self.assign(GOOGLE_ADS_URL, now=self.at(42))
+        later = self.assign(GOOGLE_ADS_URL, now=self.at(42, 30))
+        self.assertEqual([late["number"], later["number"]], [POOL[0], POOL[1]])
+        # a return of the second visitor at 50' (their lease lapsed at 41')
+        # finds their number taken and gets the last free one
+        back = self.assign(FACEBOOK_URL, key=second["visitor"], now=self.at(50))
+        self.assertEqual((back["visitor"], back["number"]), (second["visitor"], POOL[2]))
+
+    def test_release_and_purge_at_the_given_clock(self):
+        first = self.assign(GOOGLE_ADS_URL, now=self.T0)
+        # a new touch 5 minutes later ends the lease then, and leases again
+        moved = self.assign(FACEBOOK_URL, key=first["visitor"], now=self.at(5))
+        self.assertEqual(moved["number"], POOL[0], "the visitor keeps their number")
+        old, new = self.sessions(first["visitor"]).sorted("id")
+        self.assertEqual(old.expires_at, self.at(5))
+        self.assertEqual((new.assigned_at, new.expires_at), (self.at(5), self.at(35)))
+        # every session of the company is older than a year at the database's
+        # clock, none at the replayed clock
+        self.env["call.tracking.session"].search(
+            [("company_id", "=", self.company.id), ("id", "not in", (old + new).ids)]
+        ).unlink()
+        self.company.call_tracking_session_retention_days = 1
+        Session = self.env["call.tracking.session"]
+        self.assertEqual(Session._cron_purge(now=self.at(20)), 0)
+        self.assertEqual(Session._cron_purge(now=self.at(60 * 24 * 2)), 2)
+
+    def test_attribution_and_statistics_at_the_given_clock(self):
+        first = self.assign(GOOGLE_ADS_URL, now=self.T0)
+        self.assign(GOOGLE_ADS_URL, now=self.at(1))
+        self.assign(GOOGLE_ADS_URL, now=self.at(2))
+        self.assign(GOOGLE_ADS_URL, now=self.at(3))  # exhausted
+        session = self.sessions(first["visitor"])
+        provider = self.env["call.tracking.provider"].create(
+            {"name": "Clock", "kind": "generic", "secret": "s"}
+        )
+        call = self.env["call.tracking.call"].create(
+            {
+                "provider_id": provider.id,
+                "provider_call_id": "clock-1",
+                "company_id": self.company.id,
+                "called_number": POOL[0],
+            }
+        )
+        live = call._get_attribution_values(now=self.at(20))
+        self.assertEqual((live["session_id"], live["attribution_method"]), (session.id, "session"))
+        lapsed = call._get_attribution_values(now=self.at(45))
+        self.assertEqual(lapsed["attribution_method"], "session_expired")
+        before = call._get_attribution_values(now=self.at(-1))
+        self.assertFalse(before["session_id"], "no session of the number yet")
+        # the call's own start wins over the clock
+        started = call._get_attribution_values({"start_at": self.at(20)}, now=self.at(45))
+        self.assertEqual(started["attribution_method"], "session")
+
+        Stat = self.env["call.tracking.pool.stat"]
+        Stat._refresh(self.pool, since=self.T0, now=self.at(90))
+        stats = Stat.search([("pool_id", "=", self.pool.id)])
+        self.assertEqual(stats.mapped("hour"), [self.T0])
+        self.assertEqual((stats.arrivals, stats.exhaustions, stats.peak_leases), (4, 1, 3))
+
+    def test_replay_traffic(self):
+        """Recorded visits and calls go through the real assignment and
+        webhook processing at their own times."""
+        provider = self.env["call.tracking.provider"].create(
+            {"name": "Replay", "kind": "generic", "secret": "s", "user_id": self.salesman.id}
+        )
+        events = [
+            {"kind": "visit", "at": self.T0, "visitor": "a", "url": GOOGLE_ADS_URL},
+            {"kind": "visit", "at": self.at(1), "visitor": "b", "url": FACEBOOK_URL},
+            {"kind": "visit", "at": self.at(8), "visitor": "a", "url": PAGE_URL,
+             "referrer": SAME_SITE},
+            {"kind": "call", "at": self.at(9), "visitor": "a", "call_id": "r-1",
+             "caller": "+12025550143", "ring": 5, "talk": 60, "status": "answered"},
+            {"kind": "call", "at": self.at(45), "visitor": "b", "call_id": "r-2",
+             "caller": "+12025550144", "ring": 20, "status": "missed"},
+            {"kind": "call", "at": self.at(50), "call_id": "r-3", "to": SEO,
+             "caller": "+12025550145", "ring": 5, "talk": 30},
+            {"kind": "judge", "at": self.at(60), "call_id": "r-1", "quality": "targeted",
+             "revenue": 900, "outcome": "won"},
+        ]  # fmt: skip
+        result = self.env["call.tracking.replay"]._replay_traffic(self.company, provider, events)
+        first, second, _static = result["calls"]
+        self.assertEqual(result["answers"]["a"]["number"], POOL[0])
+        self.assertRecordValues(
+            result["calls"],
+            [
+                {"called_number": POOL[0], "attribution_method": "session",
+                 "channel_id": self.channel_google.id, "start_at": self.at(9),
+                 "status": "answered", "talk_duration": 60},
+                {"called_number": POOL[1], "attribution_method": "session_expired",
+                 "channel_id": self.channel_facebook.id, "start_at": self.at(45),
+                 "status": "missed", "talk_duration": 0},
+                {"called_number": SEO, "attribution_method": "static",
+                 "channel_id": self.channel_seo.id, "start_at": self.at(50),
+                 "status": "answered", "talk_duration": 30},
+            ],
+        )  # fmt: skip
+        self.assertEqual(first.session_id, self.sessions(result["answers"]["a"]["visitor"]))
+        self.assertEqual(first.create_date, self.at(9), "dated at the replayed time")
+        self.assertEqual(first.lead_id.create_date, self.at(9))
+        self.assertEqual(first.lead_id.call_quality, "targeted")
+        self.assertEqual(first.lead_id.expected_revenue, 900)
+        self.assertTrue(first.lead_id.stage_id.is_won)
+        self.assertTrue(second.lead_id.activity_ids, "a missed call schedules a call-back")

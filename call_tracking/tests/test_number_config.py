@@ -7,7 +7,7 @@ from odoo.modules.registry import Registry
 from odoo.tests import tagged, users
 from odoo.tools import mute_logger
 
-from .number_common import NumberAssignmentCommon
+from .number_common import GOOGLE_ADS_URL, NumberAssignmentCommon
 
 
 @tagged("post_install", "-at_install")
@@ -26,6 +26,20 @@ class TestNumberConfig(NumberAssignmentCommon):
         self.assertEqual(belgian.number, "+3225551236")
         self.assertEqual(self.company_2.call_tracking_default_number, "+3225551234")
         self.assertEqual(self.pool.default_number, "+12125550199")
+
+    def test_format_display(self):
+        """Numbers are shown through phone_validation, in the company's
+        format: national for its own country's numbers, else international."""
+        Number = self.env["call.tracking.number"]
+        self.assertEqual(Number._format_display("+12125550141", self.company), "(212) 555-0141")
+        # a foreign number is written internationally even in national mode
+        self.assertEqual(Number._format_display("+380441234567", self.company), "+380 44 123 4567")
+        self.assertEqual(Number._format_display(False, self.company), "")
+        self.assertEqual(Number._format_display("anonymous", self.company), "anonymous")
+        self.company.call_tracking_display_format = "international"
+        self.assertEqual(Number._format_display("+12125550141", self.company), "+1 212-555-0141")
+        self.assertEqual(self.pool_numbers[0].number_display, "+1 212-555-0121")
+        self.assertEqual(self.assign(GOOGLE_ADS_URL)["display"], "+1 212-555-0121")
 
     def test_invalid_numbers_are_refused(self):
         Number = self.env["call.tracking.number"]

@@ -1,7 +1,7 @@
 from odoo.exceptions import ValidationError
 from odoo.tests import TransactionCase, tagged
 
-from ..tools.phone import caller_to_e164, format_display
+from ..tools.phone import caller_to_e164
 
 
 @tagged("post_install", "-at_install")
@@ -93,10 +93,3 @@ class TestPhoneHelpers(TransactionCase):
         self.assertEqual(call._find_partner(), acme)
         acme.active = False
         self.assertFalse(call._find_partner())
-
-    def test_format_display(self):
-        self.assertEqual(format_display("+12125550141", ("US", 1, True)), "(212) 555-0141")
-        self.assertEqual(format_display("+12125550141", ("US", 1, False)), "+1 212-555-0141")
-        # a foreign number is written internationally even in national mode
-        self.assertEqual(format_display("+380441234567", ("US", 1, True)), "+380 44 123 4567")
-        self.assertEqual(format_display(False, ("US", 1, True)), "")

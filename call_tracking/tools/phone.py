@@ -63,30 +63,3 @@ def caller_to_e164(number, country=None):
         if international:
             return international
     return number
-
-
-def display_format_of(company):
-    """How ``company`` writes numbers for people, for :func:`format_display`:
-    ``(country code, country phone code, national)``."""
-    country = company.country_id
-    return (
-        country.code or None,
-        country.phone_code or None,
-        (company.call_tracking_display_format or "national") == "national",
-    )
-
-
-def format_display(number, display_format):
-    """The E.164 ``number`` as shown to people. ``display_format`` comes from
-    :func:`display_format_of`: national format for numbers of the company's
-    country when ``national``, international otherwise."""
-    if not number:
-        return ""
-    code, phone_code, national = display_format
-    return phone_validation.phone_format(
-        number,
-        code,
-        phone_code if national else None,
-        force_format="NATIONAL" if national and phone_code else "INTERNATIONAL",
-        raise_exception=False,
-    )

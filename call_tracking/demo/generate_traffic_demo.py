@@ -1,0 +1,267 @@
+"""Write the demo traffic (call_tracking_traffic_demo.csv) and the demo
+channel costs (call_tracking_cost_demo.xml).
+
+Only the traffic's shape, seeded: when visitors arrive and from where, how
+long they stay, who of them calls and when, offline calls, and how sales
+judge the calls. No lease, no attribution, no lead here: the demo loading
+replays this file through the module's real code
+(``call.tracking.replay._replay_traffic_file``).
+
+Run it again (``python3 call_tracking/demo/generate_traffic_demo.py``) only
+to change the demo; the output is the same for the same seed.
+"""
+
+import csv
+import math
+import random
+from pathlib import Path
+
+SEED = 20260101
+DAYS = 176  # six months, within the default session retention (180 days)
+CALLS = 200
+QUIET_HOURS = 3  # every visit has ended this long before the end
+HOLD_MINUTES = 30  # the demo pool's hold time
+SITE = "https://shop.example.com"
+LANDINGS = ("/", "/services", "/pricing", "/contact", "/blog/boiler-tips")
+# channel: (call weight, targeted share)
+CHANNELS = {
+    "google": (30, 0.80),
+    "facebook": (18, 0.62),
+    "seo": (20, 0.85),
+    "direct": (12, 0.70),
+    "billboard": (10, 0.75),
+    "radio": (10, 0.55),
+}
+# channel xml id: monthly spend
+COSTS = {
+    "demo_channel_google_ads": 1500.0,
+    "demo_channel_facebook_ads": 800.0,
+    "demo_channel_seo": 300.0,
+    "demo_channel_billboard": 1000.0,
+    "demo_channel_radio": 700.0,
+}
+MONTHS = 7  # the months the six months of history touch, this one included
+PAID = ("google", "facebook")
+OFFLINE_NUMBERS = {"billboard": "+12125550133", "radio": "+12125550134"}
+KEYWORDS = ("plumber near me", "emergency plumber", "boiler repair", "leak repair")
+# hour (UTC) weights: the phone rings in business hours
+HOURS = ((6, 2), (7, 5), (8, 9), (9, 10), (10, 9), (11, 8), (12, 6), (13, 8), (14, 9),
+         (15, 8), (16, 6), (17, 4), (18, 2))  # fmt: skip
+STATUSES = (("answered", 74), ("missed", 16), ("busy", 5), ("voicemail", 5))
+REASONS = {
+    "targeted": ("New enquiry", "Price or availability request"),
+    "untargeted": (
+        "Spam or robocall",
+        "Wrong number",
+        "Job seeker",
+        "Supplier or sales pitch",
+        "Existing customer (support)",
+    ),
+}
+# paid-ads visitors per hour and hour weight, who browse and leave (one page
+# view each: a small demo that loads fast; their leases run the hold time)
+VISITORS_PER_WEIGHT = 0.1
+NIGHT_WEIGHT = 0.3
+CAMPAIGN_DAYS = 0.08  # share of days with a campaign push
+CAMPAIGN_BURST = 15  # extra visitors in one hour of a campaign day: the pool runs short
+BURST_CALLERS = 3  # of whom call
+LAPSED_SHARE = 0.12  # callers who call after their lease lapsed
+
+
+def poisson(rng, mean):
+    limit, count, product = math.exp(-mean), 0, rng.random()
+    while product > limit:
+        count += 1
+        product *= rng.random()
+    return count
+
+
+def paid_url(rng, channel):
+    path = rng.choice(LANDINGS)
+    if channel == "google":
+        term = rng.choice(KEYWORDS).replace(" ", "+")
+        query = (
+            "utm_source=google&utm_medium=cpc&utm_campaign=spring"
+            f"&utm_term={term}&gclid={rng.randbytes(6).hex()}"
+        )
+        return f"{SITE}{path}?{query}", "https://www.google.com/"
+    query = f"utm_source=facebook&utm_medium=cpc&fbclid={rng.randbytes(6).hex()}"
+    return f"{SITE}{path}?{query}", "https://m.facebook.com/"
+
+
+class Traffic:
+    """The seeded traffic, as (time in seconds from the start, row) pairs."""
+
+    def __init__(self, seed=SEED):
+        self.rng = random.Random(seed)
+        self.end = DAYS * 86400
+        self.quiet = self.end - QUIET_HOURS * 3600
+        self.rows = []
+        self.visitors = 0
+        self.callers = [f"+3805{self.rng.randrange(10**7, 10**8)}" for _i in range(260)]
+        self.episodes = {}  # caller -> time of their last call
+        self.bursts = 0
+
+    def visit(self, at, url, referrer, stay):
+        self.visitors += 1
+        label = f"v{self.visitors}"
+        self.rows.append((at, {"kind": "visit", "visitor": label, "url": url,
+                               "referrer": referrer, "stay": stay}))  # fmt: skip
+        return label
+
+    def call_plans(self):
+        rng, plans = self.rng, []
+        for _index in range(CALLS):
+            day = rng.randrange(DAYS)
+            hour = rng.choices([h for h, _w in HOURS], [w for _h, w in HOURS])[0]
+            at = day * 86400 + hour * 3600 + rng.randrange(3600)
+            if at >= self.quiet:
+                at -= 86400
+            channel = rng.choices(list(CHANNELS), [w for w, _t in CHANNELS.values()])[0]
+            plans.append((at, channel))
+        return sorted(plans)
+
+    def caller_visit(self, at, channel):
+        """The visit behind a website call: a few minutes before it, or
+        (paid channels) before a lease that lapsed."""
+        rng = self.rng
+        if channel in PAID and rng.random() < LAPSED_SHARE:
+            stay = rng.uniform(0.5, 6.0)
+            before = stay + HOLD_MINUTES + rng.uniform(3, 45)
+        else:
+            before = rng.uniform(2, 20)
+            stay = rng.uniform(0.3, before - 0.2)
+        if channel in PAID:
+            url, referrer = paid_url(rng, channel)
+        elif channel == "seo":
+            url, referrer = f"{SITE}{rng.choice(LANDINGS)}", "https://www.google.com/"
+        else:
+            url, referrer = f"{SITE}{rng.choice(LANDINGS)}", ""
+        return self.visit(int(at - before * 60), url, referrer, int(stay * 60))
+
+    def judge(self, at, call, channel):
+        """How sales judge a caller's new episode (30 days without a call)."""
+        rng = self.rng
+        last = self.episodes.get(call["caller"])
+        self.episodes[call["caller"]] = at
+        if last is not None and at - last <= 30 * 86400:
+            return
+        quality = "targeted" if rng.random() < CHANNELS[channel][1] else "untargeted"
+        judge = {"kind": "judge", "call_id": call["call_id"], "quality": quality,
+                 "revenue": rng.randrange(5, 60) * 100}  # fmt: skip
+        if rng.random() < 0.7:
+            judge["reason"] = rng.choice(REASONS[quality])
+        if at < self.end - 14 * 86400:
+            if quality == "targeted" and rng.random() < 0.35:
+                judge["outcome"] = "won"
+            elif rng.random() < 0.45:
+                judge["outcome"] = "lost"
+        self.rows.append((at + call["ring"] + call["talk"] + 60, judge))
+
+    def add_call(self, at, channel, call_id, visitor=None):
+        rng = self.rng
+        call = {"kind": "call", "call_id": call_id}
+        if visitor:
+            call["visitor"] = visitor
+        elif channel in OFFLINE_NUMBERS:
+            call["to"] = OFFLINE_NUMBERS[channel]
+        else:
+            call["visitor"] = self.caller_visit(at, channel)
+        status = rng.choices(*zip(*STATUSES, strict=True))[0]
+        call.update(
+            caller=rng.choice(self.callers),
+            ring=rng.randrange(5, 30),
+            talk=rng.randrange(20, 600) if status == "answered" else 0,
+            status=status,
+        )
+        self.rows.append((at, call))
+        self.judge(at, call, channel)
+
+    def calls(self):
+        for index, (at, channel) in enumerate(self.call_plans()):
+            self.add_call(at, channel, f"demo-call-{index:04d}")
+
+    def browsers(self):
+        """The paid-ads visitors who do not call."""
+        rng = self.rng
+        for day in range(DAYS):
+            burst_hour = rng.choice(HOURS)[0] if rng.random() < CAMPAIGN_DAYS else None
+            boost = 0.5 if day % 7 >= 5 else 1.0
+            for hour in range(24):
+                weight = dict(HOURS).get(hour, NIGHT_WEIGHT)
+                count = poisson(rng, weight * VISITORS_PER_WEIGHT * boost)
+                callers = ()
+                if hour == burst_hour:
+                    count += CAMPAIGN_BURST
+                    # a few of the campaign's visitors call: some of them
+                    # were shown the fallback number
+                    callers = rng.sample(range(count), BURST_CALLERS)
+                for index in range(count):
+                    at = day * 86400 + hour * 3600 + rng.randrange(3600)
+                    if at + HOLD_MINUTES * 60 >= self.quiet:
+                        continue
+                    channel = rng.choices(PAID, (30, 18))[0]
+                    url, referrer = paid_url(rng, channel)
+                    if index not in callers:
+                        self.visit(at, url, referrer, 0)
+                        continue
+                    stay = rng.randrange(30, 300)
+                    visitor = self.visit(at, url, referrer, stay)
+                    self.bursts += 1
+                    call_at = at + stay + rng.randrange(30, 300)
+                    self.add_call(call_at, channel, f"demo-call-b{self.bursts:03d}", visitor)
+
+
+def generate():
+    """The traffic rows in time order, their time as ``ago`` (seconds
+    before the end)."""
+    traffic = Traffic()
+    traffic.calls()
+    traffic.browsers()
+    traffic.rows.sort(key=lambda item: item[0])
+    return [dict(row, ago=traffic.end - at) for at, row in traffic.rows]
+
+
+def costs():
+    """The demo costs: one row per channel and month, dated relative to the
+    day the demo is loaded."""
+    rng = random.Random(SEED + 1)
+    lines = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        "<odoo>",
+        "    <!-- Written by generate_traffic_demo.py: the monthly spend of each",
+        "         paid channel over the months of the demo history. -->",
+    ]
+    for back in range(MONTHS - 1, -1, -1):
+        for xml_id, monthly in COSTS.items():
+            start = f"(DateTime.today() - relativedelta(months={back}, day=1))"
+            lines += [
+                f'    <record id="demo_cost_{xml_id[13:]}_{back}" model="call.tracking.cost">',
+                f'        <field name="channel_id" ref="{xml_id}"/>',
+                '        <field name="company_id" ref="base.main_company"/>',
+                f'        <field name="date_from" eval="{start}.strftime(\'%Y-%m-%d\')"/>',
+                (
+                    f'        <field name="date_to" eval="({start} + relativedelta(day=31))'
+                    ".strftime('%Y-%m-%d')\"/>"
+                ),
+                f'        <field name="amount">{round(monthly * rng.uniform(0.8, 1.2), 2)}</field>',
+                '        <field name="name">Monthly spend</field>',
+                "    </record>",
+            ]
+    lines.append("</odoo>")
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    Path(__file__).with_name("call_tracking_cost_demo.xml").write_text(costs())
+    path = Path(__file__).with_name("call_tracking_traffic_demo.csv")
+    columns = ("ago", "kind", "visitor", "url", "referrer", "stay", "call_id", "caller", "to",
+               "ring", "talk", "status", "quality", "reason", "outcome", "revenue")  # fmt: skip
+    with path.open("w", newline="") as file:
+        writer = csv.DictWriter(file, columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(generate())
+
+
+if __name__ == "__main__":
+    main()
