@@ -1,5 +1,6 @@
 """Shared helpers of the webhook system tests and benchmark: sign and post
-generic webhooks to a live server (DESIGN.md, "Provider webhooks")."""
+generic webhooks to a live server (the public contract in README.rst,
+"Provider webhooks")."""
 
 import hashlib
 import hmac

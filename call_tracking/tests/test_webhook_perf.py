@@ -10,6 +10,7 @@ from .webhook_common import (
     STATIC,
     WebhookTransactionCase,
     later,
+    receive_webhook,
     signed_generic_request,
 )
 
@@ -35,8 +36,8 @@ class TestWebhookPerformance(WebhookTransactionCase):
             .sudo()
             ._get_by_webhook_token(self.provider.webhook_token)
         )
-        status, answer, _content_type = provider_sudo._receive_webhook(
-            signed_generic_request(payload)
+        status, _content_type, answer = receive_webhook(
+            provider_sudo, signed_generic_request(payload)
         )
         self.assertEqual(status, 200, answer)
 
