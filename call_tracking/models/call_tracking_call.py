@@ -237,10 +237,16 @@ class CallTrackingCall(models.Model):
         ):
             # one write per event: the attribution reads the event's values
             vals.update(self._get_attribution_values(vals))
+        repeat_lead = self.env["crm.lead"]
+        if not self.lead_id:
+            # the caller's history is read before the write, so that the
+            # call row is updated once, with the lead, at the next flush
+            history_vals, repeat_lead = self._get_caller_history(vals)
+            vals.update(history_vals)
         if vals:
             self.write(vals)
         if not self.lead_id:
-            self._link_lead()
+            self._link_lead(repeat_lead)
         if is_end and not was_final and self.lead_id:
             self._post_call_message()
             if self.status in CALL_BACK_STATUSES:
@@ -418,29 +424,43 @@ class CallTrackingCall(models.Model):
     # Leads
     # ------------------------------------------------------------------
 
-    def _link_lead(self):
-        """Attach the call to the caller's open lead (repeat caller within
-        the company's window) or create a lead. Runs under the call's row
-        lock, so the same call never gets two leads."""
+    def _get_caller_history(self, vals=None):
+        """``({"is_first_call", "is_repeat"}, the open lead to reuse)`` of
+        the call, whose values about to be written are ``vals``: bounded
+        look-ups, a frequent caller's history is never loaded."""
         self.ensure_one()
-        vals = {"is_first_call": True, "is_repeat": False}
+        vals = vals or {}
+        caller_number = vals.get("caller_number") or self.caller_number
+        start_at = vals.get("start_at") or self.start_at
+        history = {"is_first_call": True, "is_repeat": False}
         lead = self.env["crm.lead"]
-        if self.caller_number and self.caller_number.startswith("+"):
-            previous_domain = [
-                ("id", "!=", self.id),
-                ("company_id", "=", self.company_id.id),
-                ("caller_number", "=", self.caller_number),
-            ]
-            if self.start_at:
-                previous_domain.append(("start_at", "<=", self.start_at))
-            # bounded look-ups: a frequent caller's history is never loaded
-            vals["is_first_call"] = not self.search_count(previous_domain, limit=1)
-            days = self.company_id.call_tracking_repeat_days
-            if not vals["is_first_call"] and days > 0:
-                since = (self.start_at or fields.Datetime.now()) - timedelta(days=days)
-                recent_domain = [*previous_domain, ("start_at", ">=", since)]
-                lead = self._get_repeat_lead(recent_domain)
-                vals["is_repeat"] = bool(lead) or bool(self.search_count(recent_domain, limit=1))
+        if not (caller_number and caller_number.startswith("+")):
+            return history, lead
+        previous_domain = [
+            ("id", "!=", self.id),
+            ("company_id", "=", self.company_id.id),
+            ("caller_number", "=", caller_number),
+        ]
+        if start_at:
+            previous_domain.append(("start_at", "<=", start_at))
+        history["is_first_call"] = not self.search_count(previous_domain, limit=1)
+        days = self.company_id.call_tracking_repeat_days
+        if not history["is_first_call"] and days > 0:
+            since = (start_at or fields.Datetime.now()) - timedelta(days=days)
+            recent_domain = [*previous_domain, ("start_at", ">=", since)]
+            lead = self._get_repeat_lead(recent_domain)
+            history["is_repeat"] = bool(lead) or bool(self.search_count(recent_domain, limit=1))
+        return history, lead
+
+    def _link_lead(self, lead=None):
+        """Attach the call to the caller's open ``lead`` (repeat caller
+        within the company's window, see :meth:`_get_caller_history`) or
+        create a lead. Runs under the call's row lock, so the same call never
+        gets two leads."""
+        self.ensure_one()
+        if lead is None:
+            history, lead = self._get_caller_history()
+            self.write(history)
         if lead:
             if self.session_id.visitor_id:
                 lead.visitor_ids = [fields.Command.link(self.session_id.visitor_id.id)]
@@ -451,8 +471,7 @@ class CallTrackingCall(models.Model):
                 .create(self._prepare_lead_values())
             )
             self._wake_mail_queue()
-        vals.update(lead_id=lead.id, user_id=lead.user_id.id, team_id=lead.team_id.id)
-        self.write(vals)
+        self.write({"lead_id": lead.id, "user_id": lead.user_id.id, "team_id": lead.team_id.id})
 
     def _get_lead_create_context(self):
         """Context of the lead creation (hook).
