@@ -276,7 +276,7 @@ class CallTrackingCall(models.Model):
                 self.env._("Another call already carries the same signed values.")
             )
 
-    def _is_older_end(self, event, vals):
+    def _is_older_end(self, event):
         """Whether an end event reaching an ended call ended before the
         stored end (a late delivery): it must not overwrite the newer one."""
         if self.status not in FINAL_STATUSES or not self.end_at:
@@ -307,7 +307,7 @@ class CallTrackingCall(models.Model):
                 vals[fname] = event[key]
         if event.get("recording_url") and not is_http_url(event["recording_url"]):
             event = {**event, "recording_url": None}  # only http(s) URLs are stored
-        if is_end and self._is_older_end(event, vals):
+        if is_end and self._is_older_end(event):
             is_end = False  # a late, older end: identification fields only
         if is_end:
             for fname, key in (

@@ -247,11 +247,16 @@ class CallTrackingWebhookEvent(models.Model):
                         self.env._("The body was not kept whole: it cannot be verified.")
                     )
                 event_sudo.provider_id._verify_webhook(request_data)
-                event_sudo._process(request_data)
             except WebhookSignatureError as exc:
                 event_sudo._mark("rejected", exc.reason)
+                continue
             except WebhookError as exc:
                 event_sudo._mark("error", exc.reason)
+                continue
+            try:
+                event_sudo._process(request_data)
+            except WebhookError:
+                continue  # the entry keeps the reason (see _process)
         return True
 
     # ------------------------------------------------------------------

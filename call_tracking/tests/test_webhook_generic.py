@@ -263,6 +263,17 @@ class TestWebhookGeneric(WebhookHttpCase):
         self.assertEqual(event.state, "error")
         self.assertIn("internal detail 42", event.error_message)
         self.assertFalse(self._calls())
+        # reprocessing keeps the details too, and recovers once the cause is gone
+        with patch.object(
+            CallTrackingCall,
+            "_process_webhook_events",
+            side_effect=RuntimeError("internal detail 43"),
+        ):
+            event.with_user(self.manager).action_reprocess()
+        self.assertIn("internal detail 43", event.error_message)
+        event.with_user(self.manager).action_reprocess()
+        self.assertEqual(event.state, "processed")
+        self.assertTrue(self._calls())
 
     def test_fuzz_never_500_raw_kept(self):
         rng = random.Random(1234)
