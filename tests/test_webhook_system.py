@@ -150,3 +150,46 @@ def test_end_to_end_visitor_to_lead(base_url, rpc, generic):
     assert lead["campaign_id"][1] == campaign
     assert sessions[0]["visitor_id"], "the session is not linked to its website.visitor"
     assert lead["visitor_ids"] == [sessions[0]["visitor_id"][0]]
+
+
+def test_body_limits_on_public_routes(base_url, generic):
+    """Oversized bodies are refused (413) and chunked ones (no length) too
+    (411), on the multi-worker server, for both public routes; JSON nested
+    too deep is a 400, never a 500."""
+    _provider_id, token = generic
+    routes = (
+        (f"{base_url}/call_tracking/webhook/{token}", 256 * 1024),
+        (f"{base_url}/call_tracking/number", 16 * 1024),
+    )
+    for url, limit in routes:
+        headers = {"Content-Type": "application/json"}
+        resp = requests.post(url, data=b"x" * (limit + 1), headers=headers, timeout=TIMEOUT)
+        assert resp.status_code == 413, (url, resp.status_code)
+
+        def chunks(size=limit):
+            for _chunk in range(size // 4096 + 2):
+                yield b"x" * 4096
+
+        resp = requests.post(url, data=chunks(), headers=headers, timeout=TIMEOUT)
+        assert resp.status_code == 411, (url, resp.status_code)
+    nested = b"[" * 5000 + b"]" * 5000
+    resp = requests.post(f"{base_url}/call_tracking/number", data=nested,
+                         headers={"Content-Type": "application/json"}, timeout=TIMEOUT)  # fmt: skip
+    assert resp.status_code == 400, resp.text
+    resp = post_event(None, base_url, token, None, raw=nested)
+    assert resp.status_code == 400, resp.text
+
+
+def test_late_older_end_keeps_the_newer_one(base_url, rpc, generic):
+    provider_id, token = generic
+    call_id = f"sys-{uuid.uuid4()}"
+    caller = _caller()
+    newer = call_event("call_end", call_id, caller, UNKNOWN_NUMBER, duration=300,
+                       talk_duration=280)  # fmt: skip
+    older = call_event("call_end", call_id, caller, UNKNOWN_NUMBER, status="missed",
+                       duration=20, talk_duration=0, start=newer["start"])  # fmt: skip
+    for payload in (newer, older):
+        assert post_event(None, base_url, token, payload).status_code == 200
+    calls, _leads = _call_and_leads(rpc, provider_id, call_id)
+    assert calls[0]["status"] == "answered"
+    assert calls[0]["duration"] == 300

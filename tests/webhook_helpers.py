@@ -1,5 +1,6 @@
 """Shared helpers of the webhook system tests and benchmark: sign and post
-generic webhooks to a live server (DESIGN.md, "Provider webhooks")."""
+generic webhooks to a live server (the public contract in README.rst,
+"Provider webhooks")."""
 
 import hashlib
 import hmac
@@ -48,8 +49,9 @@ def call_event(event, call_id, caller, called, **extra):
     return payload
 
 
-def post_event(session, base_url, token, payload, secret=DEMO_GENERIC_SECRET):
-    body = json.dumps(payload).encode()
+def post_event(session, base_url, token, payload, secret=DEMO_GENERIC_SECRET, raw=None):
+    """POST a generic event (or the ``raw`` body) signed with ``secret``."""
+    body = raw if raw is not None else json.dumps(payload).encode()
     return (session or requests).post(
         f"{base_url}/call_tracking/webhook/{token}",
         data=body,

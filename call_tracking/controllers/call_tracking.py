@@ -5,6 +5,7 @@ from odoo import http
 from odoo.http import request
 
 from ..models.website import origin_of
+from .limits import body_limit
 
 _logger = logging.getLogger(__name__)
 
@@ -22,7 +23,7 @@ CORS_MAX_AGE = 86400
 
 
 class CallTrackingController(http.Controller):
-    """The number of a website visitor (DESIGN.md, ``POST
+    """The number of a website visitor (the public contract in README.rst, ``POST
     /call_tracking/number``): parse and check the body, let
     ``call.tracking.session._assign_number`` decide, answer plain JSON with
     CORS headers for the origins the website allows."""
@@ -34,6 +35,8 @@ class CallTrackingController(http.Controller):
         methods=["POST", "OPTIONS"],
         csrf=False,
         save_session=False,
+        # refused (413, or 411 when chunked) before Odoo reads the body
+        max_content_length=body_limit(MAX_BODY),
     )
     def call_tracking_number(self, **_params):
         origin = request.httprequest.headers.get("Origin")
@@ -86,6 +89,8 @@ class CallTrackingController(http.Controller):
             body = json.loads(raw)
         except (UnicodeDecodeError, json.JSONDecodeError):
             raise ValueError("the body is not JSON") from None
+        except RecursionError:
+            raise ValueError("the body is nested too deeply") from None
         if not isinstance(body, dict):
             raise TypeError("the body must be a JSON object")
         values = {}

@@ -1,13 +1,35 @@
+import json
 from urllib.parse import urlencode
 
 from werkzeug.exceptions import NotFound
 
-from odoo import http
+from odoo import fields, http
 from odoo.http import request
+
+from ..exceptions import (
+    WebhookBodyTooLargeError,
+    WebhookError,
+    WebhookPayloadError,
+    WebhookProcessingError,
+    WebhookSignatureError,
+)
+from ..models.call_tracking_webhook_event import MAX_BODY_BYTES
+from .limits import body_limit
+
+# the HTTP status of each refusal; the models raise, the controller answers
+ERROR_STATUSES = (
+    (WebhookSignatureError, 403),
+    (WebhookPayloadError, 400),
+    (WebhookBodyTooLargeError, 413),
+    (WebhookProcessingError, 500),
+)
 
 
 class CallTrackingWebhookController(http.Controller):
-    """Provider webhooks: thin, everything happens in the provider model."""
+    """Provider webhooks, laid out as Odoo's payment providers' webhooks:
+    the controller finds the provider, reads the request, has the provider
+    verify it, stores the inbox entry, delegates the processing, and builds
+    every answer from the results and exceptions of the models."""
 
     @http.route(
         "/call_tracking/webhook/<string:token>",
@@ -16,55 +38,77 @@ class CallTrackingWebhookController(http.Controller):
         methods=["GET", "POST"],
         csrf=False,
         save_session=False,
+        # refused (413, or 411 when chunked) before Odoo reads the body
+        max_content_length=body_limit(MAX_BODY_BYTES),
     )
     def call_tracking_webhook(self, token, **_params):
+        # sudo: the route is public, the provider's signature is the
+        # authentication (and only it reads the provider's secret)
         provider_sudo = request.env["call.tracking.provider"].sudo()._get_by_webhook_token(token)
         if not provider_sudo:
             raise NotFound()
-        # An oversized body is refused on its announced length, before it is
-        # read (JSON bodies are read only below; form bodies have already
-        # been parsed by Odoo, within its own form size limit). The inbox
-        # still records the refused request, with its headers and without
-        # its body: a cut body could neither be verified nor processed.
-        content_length = request.httprequest.content_length
-        if content_length and content_length > provider_sudo._webhook_max_body_bytes():
-            request_data = self._get_request_data(provider_sudo, read_body=False)
-            status, body, content_type = provider_sudo._reject_oversized_webhook(
-                request_data, content_length
-            )
-            return request.make_response(
-                body, headers=[("Content-Type", content_type)], status=status
-            )
-        request_data = self._get_request_data(provider_sudo)
-        if request.httprequest.method == "GET":
-            status, body, content_type = provider_sudo._handle_webhook_get(request_data)
-        else:
-            status, body, content_type = provider_sudo._receive_webhook(request_data)
+        status, content_type, body = self._handle_webhook(provider_sudo, self._get_request_data())
         return request.make_response(body, headers=[("Content-Type", content_type)], status=status)
 
+    @classmethod
+    def _handle_webhook(cls, provider_sudo, request_data):
+        """Answer one request as ``(status, content type, body)``; needs no
+        HTTP request (the tests call it with a request_data dict)."""
+        if request_data.get("method") == "GET":
+            answer = provider_sudo._get_webhook_get_answer(request_data)
+            if answer is None:
+                return cls._json(405, {"error": "POST expected"})
+            return (200, *answer)
+        request_data.setdefault("received_at", fields.Datetime.now())
+        Event = provider_sudo.env["call.tracking.webhook.event"]
+        try:
+            provider_sudo._verify_webhook(request_data)
+        except WebhookSignatureError as exc:
+            Event._create_rejected(provider_sudo, request_data, exc.reason)
+            return cls._error(exc)
+        event_sudo = Event._create_from_request(provider_sudo, request_data)
+        try:
+            events = event_sudo._process(request_data)
+        except WebhookError as exc:
+            return cls._error(exc)
+        answer = provider_sudo._get_webhook_answer(events)
+        if answer is None:
+            return cls._json(200, {"status": "ok"})
+        return (200, *answer)
+
     @staticmethod
-    def _get_request_data(provider_sudo, read_body=True):
-        """The request as a plain dict for the provider's parser.
+    def _json(status, data):
+        return status, "application/json", json.dumps(data)
+
+    @classmethod
+    def _error(cls, exc):
+        status = next(code for kind, code in ERROR_STATUSES if isinstance(exc, kind))
+        return cls._json(status, {"error": exc.reason})
+
+    @staticmethod
+    def _get_request_data():
+        """The request as a plain dict for the provider.
 
         Form bodies are parsed by Odoo before the route runs, which drains
         the stream: their body is rebuilt from the parsed pairs (same names,
         values and order). Other bodies (JSON) are kept byte for byte.
-        Without ``read_body``, the body is left unread (empty).
+        ``url_base`` is the scheme and host the request reached as Odoo sees
+        it: in ``proxy_mode`` Odoo applies the proxy's X-Forwarded-* headers.
         """
         httprequest = request.httprequest
-        form = list(httprequest.form.items(multi=True)) if read_body else []
-        body = httprequest.get_data(cache=True) if read_body else b""
+        form = list(httprequest.form.items(multi=True))
+        body = httprequest.get_data(cache=True)
         if not body and form:
             body = urlencode(form).encode()
         query_string = httprequest.query_string.decode("latin-1")
-        base = provider_sudo._get_public_base_url()
-        url = f"{base}{httprequest.path}" + (f"?{query_string}" if query_string else "")
         return {
             "method": httprequest.method,
-            "url": url,
+            "url_base": httprequest.host_url.rstrip("/"),
+            "url_path": httprequest.path + (f"?{query_string}" if query_string else ""),
             "headers": dict(httprequest.headers.items()),
             "body": body,
             "form": form,
             "query": list(httprequest.args.items(multi=True)),
             "remote_addr": httprequest.remote_addr,
+            "received_at": fields.Datetime.now(),
         }

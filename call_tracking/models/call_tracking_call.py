@@ -4,10 +4,12 @@ from datetime import timedelta
 
 from markupsafe import Markup
 
-from odoo import api, fields, models
+from odoo import SUPERUSER_ID, api, fields, models
 from odoo.tools import SQL
 
+from ..exceptions import WebhookSignatureError
 from ..tools.phone import caller_to_e164
+from ..tools.webhook_parsing import is_http_url
 
 _logger = logging.getLogger(__name__)
 
@@ -63,6 +65,13 @@ class CallTrackingCall(models.Model):
     talk_duration = fields.Integer(string="Talk Time (s)", readonly=True, aggregator="sum")
     status = fields.Selection(CALL_STATUS, default="in_progress", index=True, readonly=True)
     recording_url = fields.Char(readonly=True)
+    signed_key = fields.Char(
+        readonly=True,
+        copy=False,
+        help="The values the provider signs for this call when it does not sign its call "
+        "id (Zadarma: caller, called number and start), joined without ambiguity; "
+        "events of the call must carry the same.",
+    )
     # attribution
     session_id = fields.Many2one(
         "call.tracking.session", index="btree_not_null", readonly=True, ondelete="set null"
@@ -116,6 +125,12 @@ class CallTrackingCall(models.Model):
             "provider_call_uniq",
             "unique(provider_id, provider_call_id)",
             "A provider call is recorded only once.",
+        ),
+        (
+            # NULLs never conflict: only calls of providers that sign a key
+            "provider_signed_key_uniq",
+            "unique(provider_id, signed_key)",
+            "The same signed call cannot be reported under two call ids.",
         ),
     ]
 
@@ -206,29 +221,79 @@ class CallTrackingCall(models.Model):
 
     def _apply_webhook_event(self, event):
         """Merge one event into the locked call: an end never gets
-        downgraded by a late start, and the same event twice changes
-        nothing."""
+        downgraded by a late start nor by a late, older end, and the same
+        event twice changes nothing. An event carrying a ``signed_key`` (the
+        provider's signed values, when the call id is not signed) must match
+        its call's."""
         self.ensure_one()
+        self._check_signed_key(event.get("signed_key"))
         was_final = self.status in FINAL_STATUSES
         is_end = event.get("event") == "call_end" or event.get("status") in FINAL_STATUSES
         vals = self._get_event_values(event, is_end)
+        if event.get("signed_key") and not self.signed_key:
+            vals["signed_key"] = event["signed_key"]
         if not self.attribution_method and (
             vals.get("called_number") or self.called_number or is_end
         ):
             # one write per event: the attribution reads the event's values
             vals.update(self._get_attribution_values(vals))
+        repeat_lead = self.env["crm.lead"]
+        if not self.lead_id:
+            # the caller's history is read before the write, so that the
+            # call row is updated once, with the lead, at the next flush
+            history_vals, repeat_lead = self._get_caller_history(vals)
+            vals.update(history_vals)
         if vals:
             self.write(vals)
         if not self.lead_id:
-            self._link_lead()
+            self._link_lead(repeat_lead)
         if is_end and not was_final and self.lead_id:
             self._post_call_message()
             if self.status in CALL_BACK_STATUSES:
                 self._schedule_call_back()
 
+    def _check_signed_key(self, signed_key):
+        """Refuse an event whose signed values are not its call's, or that
+        reports signed values already recorded under another call id (the
+        unique index enforces it across workers)."""
+        if not signed_key:
+            return
+        if self.signed_key:
+            if self.signed_key != signed_key:
+                raise WebhookSignatureError(
+                    self.env._("The signed values of the event are not those of its call.")
+                )
+            return
+        if self.search_count(
+            [
+                ("provider_id", "=", self.provider_id.id),
+                ("signed_key", "=", signed_key),
+                ("id", "!=", self.id),
+            ],
+            limit=1,
+        ):
+            raise WebhookSignatureError(
+                self.env._("Another call already carries the same signed values.")
+            )
+
+    def _is_older_end(self, event):
+        """Whether an end event reaching an ended call ended before the
+        stored end (a late delivery): it must not overwrite the newer one."""
+        if self.status not in FINAL_STATUSES or not self.end_at:
+            return False
+        end = event.get("end")
+        if not end:
+            start = event.get("start") or self.start_at
+            duration = event.get("duration")
+            if not start or duration is None:
+                return False
+            end = start + timedelta(seconds=duration)
+        return end < self.end_at
+
     def _get_event_values(self, event, is_end):
         """The values an event writes: identification fields only fill
-        blanks; an end's data (end, durations, status, recording) wins."""
+        blanks; an end's data (end, durations, status, recording) wins over
+        what is stored, unless it ended before the stored end."""
         company = self.company_id
         vals = {}
         for fname, key in (("caller_number", "from"), ("called_number", "to")):
@@ -240,6 +305,10 @@ class CallTrackingCall(models.Model):
         for fname, key in (("start_at", "start"), ("answer_at", "answer")):
             if event.get(key) and not self[fname]:
                 vals[fname] = event[key]
+        if event.get("recording_url") and not is_http_url(event["recording_url"]):
+            event = {**event, "recording_url": None}  # only http(s) URLs are stored
+        if is_end and self._is_older_end(event):
+            is_end = False  # a late, older end: identification fields only
         if is_end:
             for fname, key in (
                 ("end_at", "end"),
@@ -361,29 +430,43 @@ class CallTrackingCall(models.Model):
     # Leads
     # ------------------------------------------------------------------
 
-    def _link_lead(self):
-        """Attach the call to the caller's open lead (repeat caller within
-        the company's window) or create a lead. Runs under the call's row
-        lock, so the same call never gets two leads."""
+    def _get_caller_history(self, vals=None):
+        """``({"is_first_call", "is_repeat"}, the open lead to reuse)`` of
+        the call, whose values about to be written are ``vals``: bounded
+        look-ups, a frequent caller's history is never loaded."""
         self.ensure_one()
-        vals = {"is_first_call": True, "is_repeat": False}
+        vals = vals or {}
+        caller_number = vals.get("caller_number") or self.caller_number
+        start_at = vals.get("start_at") or self.start_at
+        history = {"is_first_call": True, "is_repeat": False}
         lead = self.env["crm.lead"]
-        if self.caller_number and self.caller_number.startswith("+"):
-            previous_domain = [
-                ("id", "!=", self.id),
-                ("company_id", "=", self.company_id.id),
-                ("caller_number", "=", self.caller_number),
-            ]
-            if self.start_at:
-                previous_domain.append(("start_at", "<=", self.start_at))
-            # bounded look-ups: a frequent caller's history is never loaded
-            vals["is_first_call"] = not self.search_count(previous_domain, limit=1)
-            days = self.company_id.call_tracking_repeat_days
-            if not vals["is_first_call"] and days > 0:
-                since = (self.start_at or fields.Datetime.now()) - timedelta(days=days)
-                recent_domain = [*previous_domain, ("start_at", ">=", since)]
-                lead = self._get_repeat_lead(recent_domain)
-                vals["is_repeat"] = bool(lead) or bool(self.search_count(recent_domain, limit=1))
+        if not (caller_number and caller_number.startswith("+")):
+            return history, lead
+        previous_domain = [
+            ("id", "!=", self.id),
+            ("company_id", "=", self.company_id.id),
+            ("caller_number", "=", caller_number),
+        ]
+        if start_at:
+            previous_domain.append(("start_at", "<=", start_at))
+        history["is_first_call"] = not self.search_count(previous_domain, limit=1)
+        days = self.company_id.call_tracking_repeat_days
+        if not history["is_first_call"] and days > 0:
+            since = (start_at or fields.Datetime.now()) - timedelta(days=days)
+            recent_domain = [*previous_domain, ("start_at", ">=", since)]
+            lead = self._get_repeat_lead(recent_domain)
+            history["is_repeat"] = bool(lead) or bool(self.search_count(recent_domain, limit=1))
+        return history, lead
+
+    def _link_lead(self, lead=None):
+        """Attach the call to the caller's open ``lead`` (repeat caller
+        within the company's window, see :meth:`_get_caller_history`) or
+        create a lead. Runs under the call's row lock, so the same call never
+        gets two leads."""
+        self.ensure_one()
+        if lead is None:
+            history, lead = self._get_caller_history()
+            self.write(history)
         if lead:
             if self.session_id.visitor_id:
                 lead.visitor_ids = [fields.Command.link(self.session_id.visitor_id.id)]
@@ -394,8 +477,7 @@ class CallTrackingCall(models.Model):
                 .create(self._prepare_lead_values())
             )
             self._wake_mail_queue()
-        vals.update(lead_id=lead.id, user_id=lead.user_id.id, team_id=lead.team_id.id)
-        self.write(vals)
+        self.write({"lead_id": lead.id, "user_id": lead.user_id.id, "team_id": lead.team_id.id})
 
     def _get_lead_create_context(self):
         """Context of the lead creation (hook).
@@ -556,13 +638,10 @@ class CallTrackingCall(models.Model):
         )
 
     def _schedule_call_back(self):
-        """A missed, busy or failed call: ask the salesperson to call back."""
+        """A missed, busy or failed call: ask someone to call back, always."""
         self.ensure_one()
         lead = self.lead_id
-        user = lead.user_id or self.provider_id.user_id or lead.team_id.user_id
-        if not user:
-            _logger.info("Missed call %s: no salesperson to call back", self.id)
-            return
+        user = self._get_call_back_user()
         lead.with_context(mail_notify_force_send=False).activity_schedule(
             "mail.mail_activity_data_call",
             user_id=user.id,
@@ -576,3 +655,29 @@ class CallTrackingCall(models.Model):
             ),
         )
         self._wake_mail_queue()
+
+    def _get_call_back_user(self):
+        """Who calls back: the lead's salesperson, else the provider's, else
+        the team leader, else a Call Tracking administrator of the company
+        (else the superuser, who administers every company)."""
+        self.ensure_one()
+        lead = self.lead_id
+        user = lead.user_id or self.provider_id.user_id or lead.team_id.user_id
+        if user:
+            return user
+        manager_group = self.env.ref("call_tracking.call_tracking_group_manager")
+        user = (
+            self.env["res.users"]
+            .sudo()
+            .search(
+                [
+                    ("groups_id", "in", manager_group.ids),
+                    ("company_ids", "in", self.company_id.ids),
+                    ("share", "=", False),
+                    ("id", "!=", SUPERUSER_ID),
+                ],
+                order="id",
+                limit=1,
+            )
+        )
+        return user or self.env["res.users"].browse(SUPERUSER_ID)

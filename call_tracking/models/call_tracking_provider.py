@@ -1,68 +1,41 @@
-import json
 import secrets
 from urllib.parse import quote
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import ValidationError
+
+from ..exceptions import WebhookPayloadError, WebhookSignatureError
 
 WEBHOOK_ROUTE = "/call_tracking/webhook/"
-# Inbox limits: what is kept of one request.
-MAX_BODY_BYTES = 256 * 1024
-KEPT_HEADERS = (
-    "Content-Type",
-    "Content-Length",
-    "User-Agent",
-    "X-Call-Tracking-Signature",
-    "X-Twilio-Signature",
-    "I-Twilio-Idempotency-Token",
-    "Signature",
-    "X-Forwarded-For",
-    "X-Forwarded-Host",
-    "X-Forwarded-Proto",
-)
-
-
-class WebhookError(Exception):
-    """A webhook request that cannot be accepted; ``status`` is the HTTP code."""
-
-    status = 400
-
-    def __init__(self, reason):
-        super().__init__(reason)
-        self.reason = reason
-
-
-class WebhookSignatureError(WebhookError):
-    """The request is not signed by the provider (HTTP 403, nothing written)."""
-
-    status = 403
-
-
-class WebhookPayloadError(WebhookError):
-    """The body cannot be read as the provider's events (HTTP 400)."""
-
-    status = 400
 
 
 class CallTrackingProvider(models.Model):
     """A telephony account that posts call webhooks.
 
     Each ``kind`` lives in its own file (``call_tracking_provider_<kind>.py``)
-    which adds itself to the ``kind`` selection and implements:
+    which adds itself to the ``kind`` selection and extends the webhook
+    methods below, each guarded by its kind as Odoo's payment providers do
+    (``if self.kind != 'twilio': return super()._verify_webhook(...)``):
 
-    * ``_<kind>_verify_request(request_data)``: raise
-      :class:`WebhookSignatureError` unless the provider signed the request;
-    * ``_<kind>_parse_events(request_data)``: return a list of normalised
-      event dicts (see :meth:`call.tracking.call._process_webhook_events`) or
-      raise :class:`WebhookPayloadError`;
-    * optionally ``_<kind>_handle_get(request_data)``: answer a GET (URL
-      checks such as Zadarma's ``zd_echo``), return ``(status, body)``;
-    * optionally ``_<kind>_webhook_response(events)``: the body to answer.
+    * :meth:`_verify_webhook`: raise ``WebhookSignatureError`` unless the
+      provider signed the request;
+    * :meth:`_parse_webhook_events`: the normalised events of the request
+      (see ``call.tracking.call._process_webhook_events``), or raise
+      ``WebhookPayloadError``;
+    * optionally :meth:`_get_webhook_get_answer` (URL checks such as
+      Zadarma's ``zd_echo``) and :meth:`_get_webhook_answer` (the content
+      the provider expects back, e.g. TwiML).
 
-    ``request_data`` is a plain dict built by the controller: ``method``,
-    ``url`` (as the provider called it), ``headers`` (dict), ``body`` (bytes),
-    ``form`` (list of (name, value) pairs), ``query`` (list of pairs),
-    ``remote_addr``.
+    The webhook controller builds every HTTP answer from these results and
+    from the exceptions of ``call_tracking/exceptions.py``; the models never
+    decide a status code.
+
+    ``request_data`` is a plain dict built by the controller (or rebuilt
+    from an inbox entry): ``method``, ``url_base`` (scheme and host the
+    request reached, as Odoo sees it, honouring ``proxy_mode``), ``url_path``
+    (path and query string), ``headers`` (dict), ``body`` (bytes), ``form``
+    and ``query`` (lists of (name, value) pairs), ``remote_addr``,
+    ``received_at`` (naive UTC datetime, server clock).
     """
 
     _name = "call.tracking.provider"
@@ -92,12 +65,27 @@ class CallTrackingProvider(models.Model):
         default=lambda self: self._default_webhook_token(),
         groups="call_tracking.call_tracking_group_manager",
     )
+    # Readable by Settings administrators only; call tracking managers set
+    # it through the write-only secret_input. The webhook reads it on the
+    # provider it looked up in sudo.
     secret = fields.Char(
         string="Signing Secret",
         copy=False,
-        groups="call_tracking.call_tracking_group_manager",
+        groups="base.group_system",
         help="Twilio: the account's Auth Token. Zadarma: the API secret key. "
         "Generic: the HMAC-SHA256 key.",
+    )
+    secret_input = fields.Char(
+        string="New Signing Secret",
+        compute="_compute_secret_input",
+        inverse="_inverse_secret_input",
+        groups="call_tracking.call_tracking_group_manager",
+        help="Write-only: sets the signing secret, which is never shown again.",
+    )
+    has_secret = fields.Boolean(
+        string="Secret Set",
+        compute="_compute_has_secret",
+        groups="call_tracking.call_tracking_group_manager",
     )
     public_base_url = fields.Char(
         string="Public Base URL",
@@ -137,6 +125,19 @@ class CallTrackingProvider(models.Model):
     _sql_constraints = [
         ("webhook_token_uniq", "unique(webhook_token)", "The webhook token must be unique."),
     ]
+
+    def _compute_secret_input(self):
+        self.secret_input = False
+
+    def _inverse_secret_input(self):
+        for provider in self.filtered("secret_input"):
+            # narrow sudo: the caller may write the provider (checked by
+            # write()), the secret field itself is for Settings admins only
+            provider.sudo().secret = provider.secret_input.strip()
+
+    def _compute_has_secret(self):
+        for provider, provider_sudo in zip(self, self.sudo(), strict=True):
+            provider.has_secret = bool(provider_sudo.secret)
 
     @api.depends("webhook_token", "public_base_url")
     def _compute_webhook_url(self):
@@ -206,7 +207,7 @@ class CallTrackingProvider(models.Model):
         return action
 
     # ------------------------------------------------------------------
-    # Webhook: look-up, inbox, verification, dispatch by kind
+    # Webhook: look-up, verification and parsing, extended by each kind
     # ------------------------------------------------------------------
 
     def _get_public_base_url(self):
@@ -221,87 +222,66 @@ class CallTrackingProvider(models.Model):
         # the fields every request reads, fetched by the look-up itself
         return self.search_fetch(
             [("webhook_token", "=", token)],
-            ["kind", "company_id", "secret", "public_base_url", "team_id", "user_id"],
+            [
+                "kind",
+                "company_id",
+                "secret",
+                "public_base_url",
+                "team_id",
+                "user_id",
+                *self._get_webhook_fetch_fields(),
+            ],
             limit=1,
         )
 
-    def _kind_method(self, suffix, required=True):
-        self.ensure_one()
-        method = getattr(self, f"_{self.kind}_{suffix}", None)
-        if method is None and required:
-            raise UserError(
-                self.env._(
-                    "Provider kind %(kind)s does not implement %(method)s.",
-                    kind=self.kind,
-                    method=suffix,
-                )
-            )
-        return method
+    @api.model
+    def _get_webhook_fetch_fields(self):
+        """Fields of the kinds read by every request (hook)."""
+        return []
 
-    def _verify_request(self, request_data):
-        """Raise :class:`WebhookSignatureError` unless the request is signed."""
+    def _get_webhook_secret(self):
+        """The signing secret; a provider without one accepts nothing."""
+        self.ensure_one()
         if not self.secret:
             raise WebhookSignatureError(
                 self.env._("The provider has no signing secret: requests cannot be verified.")
             )
-        return self._kind_method("verify_request")(request_data)
+        return self.secret
 
-    def _parse_events(self, request_data):
-        events = self._kind_method("parse_events")(request_data)
-        if not isinstance(events, list):
-            raise WebhookPayloadError(self.env._("The parser returned no event list."))
-        return events
-
-    def _webhook_response(self, events):
-        method = self._kind_method("webhook_response", required=False)
-        if method:
-            return method(events)
-        return 200, json.dumps({"status": "ok"}), "application/json"
-
-    def _handle_webhook_get(self, request_data):
-        """Answer a GET on the webhook URL: (status, body, content type)."""
-        method = self._kind_method("handle_get", required=False)
-        if method:
-            result = method(request_data)
-            if result:
-                return result
-        return 405, json.dumps({"error": "POST expected"}), "application/json"
-
-    @api.model
-    def _webhook_max_body_bytes(self):
-        """The largest webhook body accepted (bytes)."""
-        return MAX_BODY_BYTES
-
-    def _reject_oversized_webhook(self, request_data, content_length):
-        """Record a request refused for its size (its body unread) in the
-        inbox as rejected; return the 413 answer ``(status, body,
-        content_type)``."""
+    def _get_webhook_url_bases(self, request_data):
+        """The base URLs a provider may have signed a request for: the
+        configured public base URL (else the database's web.base.url), and
+        the base the request reached (Odoo applies the proxy's
+        X-Forwarded-* headers to it in proxy_mode)."""
         self.ensure_one()
-        event_sudo = (
-            self.env["call.tracking.webhook.event"].sudo()._create_from_request(self, request_data)
-        )
-        reason = self.env._(
-            "The body is too large: %(size)s bytes, at most %(limit)s accepted.",
-            size=content_length,
-            limit=self._webhook_max_body_bytes(),
-        )
-        event_sudo.write({"state": "rejected", "error_message": reason, "body_truncated": True})
-        return 413, json.dumps({"error": reason}), "application/json"
+        bases = [self._get_public_base_url()]
+        received = (request_data.get("url_base") or "").rstrip("/")
+        if received and received not in bases:
+            bases.append(received)
+        return bases
 
-    def _receive_webhook(self, request_data):
-        """Store the raw request, verify it, then process it in a savepoint.
-
-        Returns ``(status, body, content_type)``. Called on the provider
-        record in sudo by the controller (the route is public; the signature
-        is the authentication).
-        """
+    def _verify_webhook(self, request_data):
+        """Raise ``WebhookSignatureError`` unless the provider signed the
+        request. Each kind extends it for its own records."""
         self.ensure_one()
-        event_sudo = (
-            self.env["call.tracking.webhook.event"].sudo()._create_from_request(self, request_data)
+        raise WebhookSignatureError(
+            self.env._("Provider kind %s cannot verify webhooks.", self.kind)
         )
-        try:
-            self._verify_request(request_data)
-        except WebhookSignatureError as exc:
-            event_sudo._mark("rejected", exc.reason)
-            return exc.status, json.dumps({"error": exc.reason}), "application/json"
-        return event_sudo._process(request_data)
+
+    def _parse_webhook_events(self, request_data):
+        """The normalised events of a verified request. Each kind extends it
+        for its own records; raise ``WebhookPayloadError`` on bad input."""
+        self.ensure_one()
+        raise WebhookPayloadError(self.env._("Provider kind %s cannot read webhooks.", self.kind))
+
+    def _get_webhook_answer(self, events):
+        """The content of the answer to an accepted request, as
+        ``(mimetype, body)``, or None for the controller's plain JSON
+        acknowledgement (hook)."""
+        self.ensure_one()
+
+    def _get_webhook_get_answer(self, request_data):
+        """The content of the answer to a GET on the webhook URL (URL checks
+        some providers make), as ``(mimetype, body)``; None when the kind
+        expects no GET (the controller answers 405)."""
+        self.ensure_one()

@@ -1,4 +1,4 @@
-"""Generic JSON webhooks (the contract of DESIGN.md, "Provider webhooks").
+"""Generic JSON webhooks (the public contract in README.rst, "Provider webhooks").
 
 Body::
 
@@ -16,9 +16,9 @@ import json
 
 from odoo import models
 
+from ..exceptions import WebhookPayloadError, WebhookSignatureError
+from ..tools.webhook_parsing import parse_datetime, parse_int, parse_str, parse_url
 from .call_tracking_call import EVENT_TYPES, FINAL_STATUSES
-from .call_tracking_provider import WebhookPayloadError, WebhookSignatureError
-from .webhook_parsing import parse_datetime, parse_int, parse_str, parse_url
 
 SIGNATURE_HEADER = "X-Call-Tracking-Signature"
 GENERIC_STATUSES = FINAL_STATUSES | {"in_progress"}
@@ -33,21 +33,28 @@ def generic_signature(secret, body):
 class CallTrackingProvider(models.Model):
     _inherit = "call.tracking.provider"
 
-    def _generic_verify_request(self, request_data):
+    def _verify_webhook(self, request_data):
+        if self.kind != "generic":
+            return super()._verify_webhook(request_data)
+        secret = self._get_webhook_secret()
         headers = {k.lower(): v for k, v in (request_data.get("headers") or {}).items()}
         received = headers.get(SIGNATURE_HEADER.lower()) or ""
-        expected = generic_signature(self.secret, request_data.get("body") or b"")
+        expected = generic_signature(secret, request_data.get("body") or b"")
         if not hmac.compare_digest(received.strip().encode(), expected.encode()):
             raise WebhookSignatureError(
                 self.env._("Invalid or missing %s header.", SIGNATURE_HEADER)
             )
 
-    def _generic_parse_events(self, request_data):
+    def _parse_webhook_events(self, request_data):
+        if self.kind != "generic":
+            return super()._parse_webhook_events(request_data)
         _ = self.env._
         try:
             payload = json.loads((request_data.get("body") or b"").decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
             raise WebhookPayloadError(_("The body is not JSON: %s", exc)) from exc
+        except RecursionError as exc:
+            raise WebhookPayloadError(_("The body is nested too deeply.")) from exc
         if not isinstance(payload, dict):
             raise WebhookPayloadError(_("The body must be a JSON object."))
         event_type = payload.get("event")

@@ -6,6 +6,11 @@ Followed Twilio's own documentation:
   ``X-Twilio-Signature`` is base64(HMAC-SHA1(auth token, URL + every POST
   parameter sorted by name, each as name + value concatenated)), where URL is
   the full URL Twilio called (with its query string).
+
+The URL Twilio called is the one pasted into its console: either the
+configured public base URL or the URL the request reached (which Odoo
+rebuilds from the proxy's X-Forwarded-* headers in ``proxy_mode``). Both
+are tried; the request is accepted when either matches.
 * "Voice Webhooks" / call status callbacks
   (https://www.twilio.com/docs/usage/webhooks/voice-webhooks and
   https://www.twilio.com/docs/voice/api/call-resource#statuscallback):
@@ -22,8 +27,8 @@ from datetime import timedelta
 
 from odoo import fields, models
 
-from .call_tracking_provider import WebhookPayloadError, WebhookSignatureError
-from .webhook_parsing import parse_int, parse_rfc2822, parse_str, parse_url
+from ..exceptions import WebhookPayloadError, WebhookSignatureError
+from ..tools.webhook_parsing import parse_int, parse_rfc2822, parse_str, parse_url
 
 TWILIO_SIGNATURE_HEADER = "X-Twilio-Signature"
 # CallStatus -> (event, call status)
@@ -55,13 +60,20 @@ class CallTrackingProvider(models.Model):
         selection_add=[("twilio", "Twilio")], ondelete={"twilio": "set default"}
     )
 
-    def _twilio_verify_request(self, request_data):
+    def _verify_webhook(self, request_data):
+        if self.kind != "twilio":
+            return super()._verify_webhook(request_data)
+        secret = self._get_webhook_secret()
         headers = {k.lower(): v for k, v in (request_data.get("headers") or {}).items()}
-        received = (headers.get(TWILIO_SIGNATURE_HEADER.lower()) or "").strip()
-        expected = twilio_signature(
-            self.secret, request_data.get("url") or "", request_data.get("form") or []
-        )
-        if not received or not hmac.compare_digest(received.encode(), expected.encode()):
+        received = (headers.get(TWILIO_SIGNATURE_HEADER.lower()) or "").strip().encode()
+        path = request_data.get("url_path") or ""
+        form = request_data.get("form") or []
+        # every candidate is computed and compared (no early exit)
+        matches = [
+            hmac.compare_digest(received, twilio_signature(secret, base + path, form).encode())
+            for base in self._get_webhook_url_bases(request_data)
+        ]
+        if not received or not any(matches):
             raise WebhookSignatureError(
                 self.env._(
                     "Invalid or missing %s header (check the auth token and the public base URL).",
@@ -69,7 +81,9 @@ class CallTrackingProvider(models.Model):
                 )
             )
 
-    def _twilio_parse_events(self, request_data):
+    def _parse_webhook_events(self, request_data):
+        if self.kind != "twilio":
+            return super()._parse_webhook_events(request_data)
         _ = self.env._
         form = request_data.get("form") or []
         params = dict(form)
@@ -102,7 +116,9 @@ class CallTrackingProvider(models.Model):
                 event["start"] = timestamp - timedelta(seconds=duration)
         return [event]
 
-    def _twilio_webhook_response(self, events):
+    def _get_webhook_answer(self, events):
+        if self.kind != "twilio":
+            return super()._get_webhook_answer(events)
         # Status callbacks ignore the body; an empty TwiML document is
         # harmless if the URL is also used as the voice URL.
-        return 200, '<?xml version="1.0" encoding="UTF-8"?><Response/>', "text/xml"
+        return "text/xml", '<?xml version="1.0" encoding="UTF-8"?><Response/>'

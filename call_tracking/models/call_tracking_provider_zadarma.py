@@ -21,19 +21,29 @@ Followed Zadarma's API documentation, "Notifications about calls to the PBX"
 
 ``call_start`` carries no time zone: it is read in the provider's
 ``zadarma_timezone`` (the PBX time zone set in the Zadarma account).
+
+Only ``caller_id``, ``called_did`` and ``call_start`` are signed: the call
+id, the duration and the disposition are not. So the signed triple is kept
+on the call (``signed_key``, an unambiguous JSON join) and an event whose
+triple differs from its call's, or a second call id for the same triple, is
+refused; a duration is clamped to the time elapsed since the signed start
+(server clock at receipt); an event whose signed start is older than
+``zadarma_max_age_hours`` (a replay of an old signed request) is refused.
 """
 
 import base64
 import hashlib
 import hmac
+import json
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from odoo import fields, models
 
 from odoo.addons.base.models.res_partner import _tz_get
 
-from .call_tracking_provider import WebhookPayloadError, WebhookSignatureError
-from .webhook_parsing import parse_int, parse_naive_local, parse_str
+from ..exceptions import WebhookPayloadError, WebhookSignatureError
+from ..tools.webhook_parsing import parse_int, parse_naive_local, parse_str
 
 ZADARMA_SIGNED_FIELDS = {
     "NOTIFY_START": ("caller_id", "called_did", "call_start"),
@@ -49,10 +59,17 @@ ZADARMA_DISPOSITIONS = {
 
 
 def zadarma_signature(secret, params, event):
-    """The ``Signature`` header Zadarma puts on a notification."""
+    """The ``Signature`` header Zadarma puts on a notification: the HMAC of
+    the signed fields concatenated as they are (Zadarma's scheme)."""
     data = "".join(str(params.get(name, "")) for name in ZADARMA_SIGNED_FIELDS[event])
     hex_digest = hmac.new(secret.encode(), data.encode(), hashlib.sha1).hexdigest()
     return base64.b64encode(hex_digest.encode()).decode()
+
+
+def zadarma_signed_key(params):
+    """Our own, unambiguous join of the signed triple of a NOTIFY_START or
+    NOTIFY_END (plain concatenation would make "1" + "23" equal "12" + "3")."""
+    return json.dumps([str(params.get(name, "")) for name in ZADARMA_SIGNED_FIELDS["NOTIFY_START"]])
 
 
 class CallTrackingProvider(models.Model):
@@ -67,14 +84,37 @@ class CallTrackingProvider(models.Model):
         default="UTC",
         help="Zadarma sends call_start without a time zone: the one of the PBX.",
     )
+    zadarma_max_age_hours = fields.Integer(
+        string="Refuse Notifications Older Than (hours)",
+        default=24,
+        help="A notification whose signed call start is older than this is refused: "
+        "the call id and duration are not signed, so an old signed request replayed "
+        "must not create or change a call.",
+    )
 
-    def _zadarma_handle_get(self, request_data):
+    _sql_constraints = [
+        (
+            "zadarma_max_age_hours_positive",
+            "CHECK(zadarma_max_age_hours IS NULL OR zadarma_max_age_hours > 0)",
+            "The age limit of Zadarma notifications must be at least one hour.",
+        ),
+    ]
+
+    def _get_webhook_fetch_fields(self):
+        return [*super()._get_webhook_fetch_fields(), "zadarma_timezone", "zadarma_max_age_hours"]
+
+    def _get_webhook_get_answer(self, request_data):
+        if self.kind != "zadarma":
+            return super()._get_webhook_get_answer(request_data)
         echo = dict(request_data.get("query") or []).get("zd_echo")
         if echo is not None:
-            return 200, echo[:256], "text/plain"
-        return None
+            return "text/plain", echo[:256]
+        return super()._get_webhook_get_answer(request_data)
 
-    def _zadarma_verify_request(self, request_data):
+    def _verify_webhook(self, request_data):
+        if self.kind != "zadarma":
+            return super()._verify_webhook(request_data)
+        secret = self._get_webhook_secret()
         params = dict(request_data.get("form") or [])
         event = params.get("event")
         if event not in ZADARMA_SIGNED_FIELDS:
@@ -84,11 +124,13 @@ class CallTrackingProvider(models.Model):
             )
         headers = {k.lower(): v for k, v in (request_data.get("headers") or {}).items()}
         received = (headers.get("signature") or "").strip()
-        expected = zadarma_signature(self.secret, params, event)
+        expected = zadarma_signature(secret, params, event)
         if not received or not hmac.compare_digest(received.encode(), expected.encode()):
             raise WebhookSignatureError(self.env._("Invalid or missing Signature header."))
 
-    def _zadarma_parse_events(self, request_data):
+    def _parse_webhook_events(self, request_data):
+        if self.kind != "zadarma":
+            return super()._parse_webhook_events(request_data)
         _ = self.env._
         params = dict(request_data.get("form") or [])
         event = params.get("event")
@@ -97,11 +139,26 @@ class CallTrackingProvider(models.Model):
             # The recording id only; the file is fetched through the API.
             return [{"event": "call_update", "call_id": call_id}]
         tz = ZoneInfo(self.zadarma_timezone or "UTC")
+        start = parse_naive_local(self.env, params, "call_start", tz)
+        if start is None:
+            raise WebhookPayloadError(_("'call_start' is missing."))
+        received_at = request_data.get("received_at") or fields.Datetime.now()
+        max_age = timedelta(hours=self.zadarma_max_age_hours or 24)
+        if start < received_at - max_age:
+            raise WebhookSignatureError(
+                _(
+                    "The signed call start %(start)s is older than %(hours)s hours: "
+                    "an old notification is not accepted again.",
+                    start=params.get("call_start"),
+                    hours=self.zadarma_max_age_hours or 24,
+                )
+            )
         values = {
             "call_id": call_id,
             "from": parse_str(self.env, params, "caller_id"),
             "to": parse_str(self.env, params, "called_did"),
-            "start": parse_naive_local(self.env, params, "call_start", tz),
+            "start": start,
+            "signed_key": zadarma_signed_key(params),
         }
         if event == "NOTIFY_START":
             return [{"event": "call_start", **values}]
@@ -109,6 +166,10 @@ class CallTrackingProvider(models.Model):
         if disposition is None:
             raise WebhookPayloadError(_("'disposition' is missing."))
         duration = parse_int(self.env, params, "duration")
+        if duration is not None:
+            # the duration is not signed: no longer than the signed start allows
+            elapsed = max(int((received_at - start).total_seconds()), 0)
+            duration = min(duration, elapsed)
         status = ZADARMA_DISPOSITIONS.get(disposition.lower(), "failed")
         return [
             {

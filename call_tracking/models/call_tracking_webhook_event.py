@@ -3,21 +3,43 @@ import json
 import logging
 from urllib.parse import parse_qsl
 
+from psycopg2.errors import UniqueViolation
+
 from odoo import api, fields, models
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tools import SQL
 
-from .call_tracking_provider import (
-    KEPT_HEADERS,
-    MAX_BODY_BYTES,
+from ..exceptions import (
+    WebhookBodyTooLargeError,
     WebhookError,
+    WebhookProcessingError,
     WebhookSignatureError,
 )
 
 _logger = logging.getLogger(__name__)
 
+# The largest webhook body accepted (the route's max_content_length).
+MAX_BODY_BYTES = 256 * 1024
+# What is kept of the body of a request refused for its signature.
+REJECTED_BODY_BYTES = 4 * 1024
+PURGE_BATCH = 10000
 # the headers kept in the inbox, compared lower-cased (HTTP names are not
 # case-sensitive)
-KEPT_HEADERS_LOWER = frozenset(name.lower() for name in KEPT_HEADERS)
+KEPT_HEADERS_LOWER = frozenset(
+    name.lower()
+    for name in (
+        "Content-Type",
+        "Content-Length",
+        "User-Agent",
+        "X-Call-Tracking-Signature",
+        "X-Twilio-Signature",
+        "I-Twilio-Idempotency-Token",
+        "Signature",
+        "X-Forwarded-For",
+        "X-Forwarded-Host",
+        "X-Forwarded-Proto",
+    )
+)
 
 
 class CallTrackingWebhookEvent(models.Model):
@@ -38,7 +60,15 @@ class CallTrackingWebhookEvent(models.Model):
     )
     received_at = fields.Datetime(required=True, readonly=True, index=True)
     method = fields.Char(readonly=True)
-    url = fields.Char(string="URL", readonly=True)
+    url_base = fields.Char(
+        string="Received Base URL",
+        readonly=True,
+        help="Scheme and host the request reached, as Odoo saw it (behind a proxy in "
+        "proxy_mode: the public one). Signatures are checked against it and against the "
+        "provider's public base URL.",
+    )
+    url_path = fields.Char(string="Path", readonly=True, help="Path and query string.")
+    url = fields.Char(string="URL", compute="_compute_url")
     remote_addr = fields.Char(string="Remote Address", readonly=True)
     headers = fields.Text(readonly=True, help="The headers relevant to parsing and signatures.")
     raw_body = fields.Binary(attachment=False, readonly=True, help="The exact bytes received.")
@@ -67,6 +97,11 @@ class CallTrackingWebhookEvent(models.Model):
     )
     processed_at = fields.Datetime(readonly=True)
 
+    @api.depends("url_base", "url_path")
+    def _compute_url(self):
+        for event in self:
+            event.url = f"{event.url_base or ''}{event.url_path or ''}" or False
+
     @api.depends("raw_body")
     def _compute_body(self):
         # the web client reads with bin_size=True, which turns binary values
@@ -80,7 +115,7 @@ class CallTrackingWebhookEvent(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _create_from_request(self, provider, request_data):
+    def _prepare_request_values(self, provider, request_data, max_body=MAX_BODY_BYTES):
         body = request_data.get("body") or b""
         headers = request_data.get("headers") or {}
         kept = {
@@ -88,20 +123,31 @@ class CallTrackingWebhookEvent(models.Model):
             for name, value in headers.items()
             if name.lower() in KEPT_HEADERS_LOWER
         }
-        return self.create(
-            {
-                "provider_id": provider.id,
-                "received_at": fields.Datetime.now(),
-                "method": (request_data.get("method") or "")[:16],
-                "url": (request_data.get("url") or "")[:2048],
-                "remote_addr": (request_data.get("remote_addr") or "")[:64],
-                "headers": json.dumps(kept, indent=1, sort_keys=True),
-                "raw_body": base64.b64encode(body[:MAX_BODY_BYTES]),
-                "body_truncated": len(body) > MAX_BODY_BYTES,
-            }
-        )
+        return {
+            "provider_id": provider.id,
+            "received_at": request_data.get("received_at") or fields.Datetime.now(),
+            "method": (request_data.get("method") or "")[:16],
+            "url_base": (request_data.get("url_base") or "")[:512],
+            "url_path": (request_data.get("url_path") or "")[:2048],
+            "remote_addr": (request_data.get("remote_addr") or "")[:64],
+            "headers": json.dumps(kept, indent=1, sort_keys=True),
+            "raw_body": base64.b64encode(body[:max_body]),
+            "body_truncated": len(body) > max_body,
+        }
 
-    def _request_data(self):
+    @api.model
+    def _create_from_request(self, provider, request_data):
+        """The inbox entry of a verified request, before its processing."""
+        return self.create(self._prepare_request_values(provider, request_data))
+
+    @api.model
+    def _create_rejected(self, provider, request_data, reason):
+        """The inbox entry of a request refused for its signature: only the
+        first few KB of its body are kept (flagged truncated)."""
+        values = self._prepare_request_values(provider, request_data, max_body=REJECTED_BODY_BYTES)
+        return self.create({**values, "state": "rejected", "error_message": reason})
+
+    def _get_request_data(self):
         """Rebuild the request_data of the stored request (for reprocessing)."""
         self.ensure_one()
         raw_body = self.with_context(bin_size=False).raw_body
@@ -114,16 +160,18 @@ class CallTrackingWebhookEvent(models.Model):
         if content_type.startswith("application/x-www-form-urlencoded"):
             form = parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True)
         query = []
-        if "?" in (self.url or ""):
-            query = parse_qsl(self.url.split("?", 1)[1], keep_blank_values=True)
+        if "?" in (self.url_path or ""):
+            query = parse_qsl(self.url_path.split("?", 1)[1], keep_blank_values=True)
         return {
             "method": self.method,
-            "url": self.url,
+            "url_base": self.url_base,
+            "url_path": self.url_path,
             "headers": headers,
             "body": body,
             "form": form,
             "query": query,
             "remote_addr": self.remote_addr,
+            "received_at": self.received_at,
         }
 
     def _mark(self, state, message=False):
@@ -134,21 +182,30 @@ class CallTrackingWebhookEvent(models.Model):
     # ------------------------------------------------------------------
 
     def _process(self, request_data=None):
-        """Parse the stored request and apply its events; return
-        ``(status, body, content_type)``. The processing runs in a savepoint:
-        when it fails, only the processing is rolled back and the entry
-        keeps the error."""
+        """Parse the stored, verified request and apply its events; return
+        the events. The processing runs in a savepoint: when it fails, only
+        the processing is rolled back, the entry keeps the error and the
+        ``WebhookError`` is raised again for the caller to answer."""
         self.ensure_one()
         provider = self.provider_id
-        request_data = request_data or self._request_data()
-        if self.body_truncated:
-            return self._fail(400, self.env._("The body is too large."))
+        request_data = request_data or self._get_request_data()
         try:
+            if self.body_truncated:
+                raise WebhookBodyTooLargeError(
+                    self.env._("The body was not kept whole: it cannot be processed.")
+                )
             with self.env.cr.savepoint():
-                events = provider._parse_events(request_data)
+                events = provider._parse_webhook_events(request_data)
                 calls = self.env["call.tracking.call"]._process_webhook_events(provider, events)
         except WebhookError as exc:
-            return self._fail(exc.status, exc.reason)
+            state = "rejected" if isinstance(exc, WebhookSignatureError) else "error"
+            self._mark(state, exc.reason)
+            raise
+        except UniqueViolation as exc:
+            # two provider call ids for the same signed values (Zadarma)
+            reason = self.env._("Another call already carries the same signed values.")
+            self._mark("rejected", reason)
+            raise WebhookSignatureError(reason) from exc
         except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
             # Let Odoo retry the whole request in a new transaction.
             raise
@@ -157,7 +214,7 @@ class CallTrackingWebhookEvent(models.Model):
             # the details stay in the inbox entry and the log: the provider
             # only learns that processing failed (no internals in the answer)
             self._mark("error", self.env._("Processing failed: %s", exc))
-            return self._answer_error(500, self.env._("Processing failed."))
+            raise WebhookProcessingError(self.env._("Processing failed.")) from exc
         first = events[0] if events else {}
         self.write(
             {
@@ -169,30 +226,69 @@ class CallTrackingWebhookEvent(models.Model):
                 "event_type": ", ".join(sorted({e.get("event") or "" for e in events}))[:64],
             }
         )
-        return provider._webhook_response(events)
-
-    def _fail(self, status, reason):
-        self._mark("error", reason)
-        return self._answer_error(status, reason)
-
-    @api.model
-    def _answer_error(self, status, reason):
-        return status, json.dumps({"error": reason}), "application/json"
+        return events
 
     def action_reprocess(self):
-        """Verify and process the stored request again.
+        """Verify and process the stored requests again.
 
+        The signature is checked again with the provider's current secret and
+        public base URL (and the base the request reached): an entry rejected
+        because of a wrong setting is recovered once the setting is fixed.
         Only who may write the entries (call tracking managers, through the
         access rights and the company rules) may reprocess them; the
         processing itself then runs in sudo, as for the provider's request.
         """
         self.check_access("write")
-        events_sudo = self.sudo()
-        for event_sudo in events_sudo:
+        for event_sudo in self.sudo():
+            request_data = event_sudo._get_request_data()
             try:
-                event_sudo.provider_id._verify_request(event_sudo._request_data())
+                if event_sudo.body_truncated:
+                    raise WebhookBodyTooLargeError(
+                        self.env._("The body was not kept whole: it cannot be verified.")
+                    )
+                event_sudo.provider_id._verify_webhook(request_data)
             except WebhookSignatureError as exc:
                 event_sudo._mark("rejected", exc.reason)
                 continue
-            event_sudo._process()
+            except WebhookError as exc:
+                event_sudo._mark("error", exc.reason)
+                continue
+            try:
+                event_sudo._process(request_data)
+            except WebhookError:
+                continue  # the entry keeps the reason (see _process)
         return True
+
+    # ------------------------------------------------------------------
+    # Retention
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _cron_purge(self, batch_size=PURGE_BATCH):
+        """Delete the inbox entries older than their company's retention,
+        one batch per run; the cron is re-triggered while some remain."""
+        self.env["res.company"].flush_model(["call_tracking_webhook_retention_days"])
+        self.flush_model()
+        rows = self.env.execute_query(
+            SQL(
+                """
+            WITH old AS (
+                SELECT e.id
+                  FROM call_tracking_webhook_event e
+                  JOIN res_company c ON c.id = e.company_id
+                 WHERE e.received_at < (now() AT TIME ZONE 'UTC')
+                           - c.call_tracking_webhook_retention_days * interval '1 day'
+                 LIMIT %(limit)s
+            )
+            DELETE FROM call_tracking_webhook_event e USING old WHERE e.id = old.id
+            RETURNING e.id
+                """,
+                limit=batch_size,
+            )
+        )
+        self.invalidate_model()
+        done = len(rows)
+        # a full batch: maybe more to purge, the cron runs again soon
+        self.env["ir.cron"]._notify_progress(done=done, remaining=int(done == batch_size))
+        _logger.info("call_tracking: purged %s old webhook inbox entries", done)
+        return done

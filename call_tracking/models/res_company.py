@@ -33,6 +33,12 @@ class ResCompany(models.Model):
         help="Visitor sessions older than this are deleted every night; the "
         "hourly pool statistics are kept.",
     )
+    call_tracking_webhook_retention_days = fields.Integer(
+        string="Keep Webhook Inbox (days)",
+        default=30,
+        help="Webhook inbox entries (the raw requests of the providers) older than "
+        "this are deleted every night.",
+    )
     # reports
     call_tracking_targeted_goal = fields.Float(
         string="Targeted Calls Goal (%)",
@@ -56,6 +62,11 @@ class ResCompany(models.Model):
             "call_tracking_session_retention_days_positive",
             "CHECK(call_tracking_session_retention_days > 0)",
             "Visitor sessions must be kept at least one day.",
+        ),
+        (
+            "call_tracking_webhook_retention_days_positive",
+            "CHECK(call_tracking_webhook_retention_days > 0)",
+            "Webhook inbox entries must be kept at least one day.",
         ),
         (
             "call_tracking_exhaustion_target_range",

@@ -13,6 +13,9 @@ class ResConfigSettings(models.TransientModel):
     call_tracking_session_retention_days = fields.Integer(
         related="company_id.call_tracking_session_retention_days", readonly=False
     )
+    call_tracking_webhook_retention_days = fields.Integer(
+        related="company_id.call_tracking_webhook_retention_days", readonly=False
+    )
     call_tracking_repeat_days = fields.Integer(
         related="company_id.call_tracking_repeat_days", readonly=False
     )

@@ -16,7 +16,7 @@ from odoo.tests import HttpCase, tagged
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 
-from .webhook_common import signed_generic_request
+from .webhook_common import receive_webhook, signed_generic_request
 
 STATIC_NUMBER = "+12125550777"
 CALLER = "+12125550888"
@@ -76,8 +76,9 @@ class TestBackendTour(HttpCase):
             "talk_duration": 80,
             "status": "answered",
         }
-        cls.webhook_status, _answer, _content_type = cls.provider.sudo()._receive_webhook(
-            signed_generic_request(payload, cls.provider.webhook_token, SECRET)
+        cls.webhook_status, _content_type, _answer = receive_webhook(
+            cls.provider.sudo(),
+            signed_generic_request(payload, cls.provider.webhook_token, SECRET),
         )
         cls.call = env["call.tracking.call"].search([("provider_call_id", "=", "tour-call-1")])
         cls.lead = cls.call.lead_id

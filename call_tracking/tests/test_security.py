@@ -14,6 +14,7 @@ from odoo.tests import new_test_user, tagged, users
 
 from ..models.call_tracking_provider_generic import generic_signature
 from .number_common import GOOGLE_ADS_URL, POOL, NumberAssignmentCommon
+from .webhook_common import receive_webhook
 
 SECRET = "security-test-secret"
 
@@ -44,13 +45,13 @@ class TestCallTrackingSecurity(NumberAssignmentCommon):
             "status": "answered",
         }
         body = json.dumps(payload).encode()
-        status, answer, _content_type = cls.provider.sudo()._receive_webhook(
+        status, _content_type, answer = receive_webhook(
+            cls.provider.sudo(),
             {
                 "method": "POST",
-                "url": "/",
                 "headers": {"X-Call-Tracking-Signature": generic_signature(SECRET, body)},
                 "body": body,
-            }
+            },
         )
         assert status == 200, answer
         cls.call = env["call.tracking.call"].search([("provider_call_id", "=", "security-1")])
@@ -133,10 +134,34 @@ class TestCallTrackingSecurity(NumberAssignmentCommon):
             self.env["call.tracking.provider"].read_group([], ["__count"], ["secret"])
 
     @users("ct_number_manager")
-    def test_manager_reads_provider_secrets(self):
+    def test_manager_sets_but_never_reads_provider_secrets(self):
+        """A call tracking (and sales) manager sees the webhook URL and sets
+        the signing secret through the write-only field, but cannot read it
+        back over RPC or the ORM: only Settings administrators can."""
         provider = self.provider.with_env(self.env)
-        self.assertEqual(provider.secret, SECRET)
         self.assertIn("/call_tracking/webhook/", provider.webhook_url)
+        self.assertTrue(provider.has_secret)
+        self.assertNotIn("secret", provider.fields_get())
+        with self.assertRaises(AccessError):
+            provider.read(["secret"])
+        with self.assertRaises(AccessError):
+            self.env["call.tracking.provider"].search_read([], ["secret"])
+        with self.assertRaises(AccessError):
+            provider.web_read({"secret": {}})
+        with self.assertRaises(AccessError):
+            self.env["call.tracking.provider"].search([("secret", "=like", "s%")])
+        provider.write({"secret_input": "a new secret"})
+        provider.invalidate_recordset()  # as a later RPC read
+        self.assertEqual(provider.read(["secret_input"])[0]["secret_input"], False, "write-only")
+        self.assertEqual(provider.sudo().secret, "a new secret")
+
+    def test_settings_admin_reads_provider_secrets(self):
+        admin = new_test_user(
+            self.env,
+            login="ct_settings_admin",
+            groups="base.group_system,call_tracking.call_tracking_group_manager",
+        )
+        self.assertEqual(self.provider.with_user(admin).read(["secret"])[0]["secret"], SECRET)
 
     # ------------------------------------------------------------------
     # visitor sessions

@@ -3,11 +3,13 @@ import random
 from unittest.mock import patch
 
 from odoo.exceptions import AccessError
-from odoo.tests import mute_logger, tagged
+from odoo.tests import HttpCase, mute_logger, tagged
 
 from odoo.addons.call_tracking.models.call_tracking_call import CallTrackingCall
 
+from ..controllers.call_tracking import MAX_BODY as MAX_NUMBER_BODY
 from ..models.call_tracking_provider_generic import generic_signature
+from ..models.call_tracking_webhook_event import MAX_BODY_BYTES, REJECTED_BODY_BYTES
 from .webhook_common import CALLER, SECRET, TRACKED, WebhookHttpCase, later
 
 
@@ -139,7 +141,7 @@ class TestWebhookGeneric(WebhookHttpCase):
         event = self._events()
         self.assertEqual(event.state, "error")
         self.assertTrue(event.error_message)
-        self.assertEqual(event._request_data()["body"], raw)
+        self.assertEqual(event._get_request_data()["body"], raw)
         self.assertFalse(self._calls())
 
     def test_unknown_number_still_logged(self):
@@ -159,23 +161,83 @@ class TestWebhookGeneric(WebhookHttpCase):
         self.assertEqual(event.state, "error", "still malformed")
         self.assertFalse(self._calls())
 
-    def test_oversized_body_refused_unread_and_recorded(self):
-        """A body announced larger than the limit is refused (413) before it
-        is read; the inbox keeps the request's headers, not its body."""
-        limit = self.provider._webhook_max_body_bytes()
-        raw = json.dumps(self._event(padding="x" * limit)).encode()
+    def test_oversized_body_refused_unread(self):
+        """A body announced larger than the route's limit is refused (413) by
+        Odoo before it is read, so before the route runs: no inbox entry,
+        no call."""
+        raw = json.dumps(self._event(padding="x" * MAX_BODY_BYTES)).encode()
         response = self._post_json(None, raw=raw)
         self.assertEqual(response.status_code, 413)
-        self.assertIn("too large", response.json()["error"])
+        self.assertFalse(self._events())
+        self.assertFalse(self._calls())
+        # within the limit: read and processed as usual
+        self.assertEqual(self._post_json(self._event(call_id="small")).status_code, 200)
+
+    def test_chunked_body_refused_unread(self):
+        """A chunked body announces no length: refused (411) before anything
+        is read, however large it would be."""
+
+        def chunks():
+            yield b'{"event": "call_end", "call_id": "chunked", "padding": "'
+            for _chunk in range(MAX_BODY_BYTES // 1024 + 8):
+                yield b"x" * 1024
+            yield b'"}'
+
+        response = self.opener.post(
+            self.base_url() + self._url(),
+            data=chunks(),
+            headers={"Content-Type": "application/json", "X-Call-Tracking-Signature": "sha256=0"},
+            timeout=30,
+        )
+        self.assertEqual(response.status_code, 411)
+        self.assertFalse(self._events())
+        self.assertFalse(self._calls())
+
+    def test_deeply_nested_json_400(self):
+        """JSON nested deep enough to exhaust Python's recursion is a bad
+        body (400), not a crash (500)."""
+        raw = b"[" * 5000 + b"]" * 5000
+        response = self._post_json(None, raw=raw)
+        self.assertEqual(response.status_code, 400, response.text)
+        self.assertIn("nested", response.json()["error"])
+        self.assertEqual(self._events().state, "error")
+
+    def test_rejected_body_cut_to_a_few_kb(self):
+        payload = self._event(padding="y" * (2 * REJECTED_BODY_BYTES))
+        response = self._post_json(payload, secret="wrong secret")
+        self.assertEqual(response.status_code, 403)
         event = self._events()
         self.assertEqual(event.state, "rejected")
         self.assertTrue(event.body_truncated)
-        self.assertFalse(event.raw_body)
-        self.assertIn(str(len(raw)), event.error_message)
-        self.assertEqual(json.loads(event.headers)["Content-Length"], str(len(raw)))
+        body = event._get_request_data()["body"]
+        self.assertEqual(body, json.dumps(payload).encode()[:REJECTED_BODY_BYTES])
+        # a cut body can neither be verified nor processed again
+        event.with_user(self.manager).action_reprocess()
+        self.assertEqual(event.state, "error")
         self.assertFalse(self._calls())
-        # just under the limit: read and processed as usual
-        self.assertEqual(self._post_json(self._event(call_id="small")).status_code, 200)
+
+    def test_late_older_end_never_overwrites_a_newer_one(self):
+        """Two ends of the same call delivered out of order: the one that
+        ended last wins, whatever the order of delivery."""
+        newer = self._event(duration=300, talk_duration=280, end="2026-11-22T10:20:00Z")
+        older = self._event(
+            duration=30, talk_duration=0, status="missed", end="2026-11-22T10:15:30Z"
+        )
+        for payload in (newer, older):
+            self.assertEqual(self._post_json(payload).status_code, 200)
+        call = self._calls()
+        self.assertRecordValues(
+            call, [{"status": "answered", "duration": 300, "talk_duration": 280}]
+        )
+        self.assertEqual(call.end_at, later(self.call_time, minutes=5))
+        self.assertFalse(call.lead_id.activity_ids, "no call-back for a late, older end")
+        # in order, the later end wins (end time from the start and duration)
+        first = self._event(call_id="in-order", duration=30, talk_duration=0, status="missed")
+        last = self._event(call_id="in-order", duration=90, talk_duration=70)
+        for payload in (first, last):
+            self.assertEqual(self._post_json(payload).status_code, 200)
+        call = self._calls().filtered(lambda c: c.provider_call_id == "in-order")
+        self.assertRecordValues(call, [{"status": "answered", "duration": 90}])
 
     def test_reprocess_managers_only(self):
         self._post_json(None, raw=b'{"event": "call_end"}')
@@ -201,6 +263,17 @@ class TestWebhookGeneric(WebhookHttpCase):
         self.assertEqual(event.state, "error")
         self.assertIn("internal detail 42", event.error_message)
         self.assertFalse(self._calls())
+        # reprocessing keeps the details too, and recovers once the cause is gone
+        with patch.object(
+            CallTrackingCall,
+            "_process_webhook_events",
+            side_effect=RuntimeError("internal detail 43"),
+        ):
+            event.with_user(self.manager).action_reprocess()
+        self.assertIn("internal detail 43", event.error_message)
+        event.with_user(self.manager).action_reprocess()
+        self.assertEqual(event.state, "processed")
+        self.assertTrue(self._calls())
 
     def test_fuzz_never_500_raw_kept(self):
         rng = random.Random(1234)
@@ -231,14 +304,47 @@ class TestWebhookGeneric(WebhookHttpCase):
             b'{"event": "call_end", "call_id": "x", "from": "\\u0000"}',
             b'{"event": "call_end", "call_id": "NaN", "duration": NaN}',
             b"{" * 5000,
+            b"[" * 50000,
         ]
         bodies += [bytes(rng.getrandbits(8) for _ in range(rng.randint(1, 300))) for _ in range(15)]
         for body in bodies:
             response = self._post_json(None, raw=body)
+            # answered: a readable event (200) or a reason (400), never a crash
             self.assertIn(response.status_code, (200, 400), body[:80])
-            self.assertNotEqual(response.status_code, 500)
+            if response.status_code == 400:
+                self.assertTrue(response.json()["error"], body[:80])
         events = self._events()
         self.assertEqual(len(events), len(bodies), "every request is kept")
         self.assertFalse(events.filtered(lambda e: e.state == "received"))
         for event, body in zip(events, bodies, strict=True):
-            self.assertEqual(event._request_data()["body"], body)
+            self.assertEqual(event._get_request_data()["body"], body)
+
+
+@tagged("post_install", "-at_install")
+class TestNumberRouteLimits(HttpCase):
+    """The public number route has the same body limits as the webhook."""
+
+    def _post(self, data, content_type="application/json"):
+        return self.opener.post(
+            self.base_url() + "/call_tracking/number",
+            data=data,
+            headers={"Content-Type": content_type},
+            timeout=30,
+        )
+
+    def test_oversized_and_chunked_bodies_refused(self):
+        response = self._post(json.dumps({"url": "https://x.example/?" + "a" * MAX_NUMBER_BODY}))
+        self.assertEqual(response.status_code, 413)
+
+        def chunks():
+            yield b'{"url": "https://x.example/?'
+            for _chunk in range(MAX_NUMBER_BODY // 1024 + 8):
+                yield b"a" * 1024
+            yield b'"}'
+
+        self.assertEqual(self._post(chunks()).status_code, 411)
+
+    def test_deeply_nested_json_400(self):
+        response = self._post(b'{"url": ' + b"[" * 5000 + b"]" * 5000 + b"}")
+        self.assertEqual(response.status_code, 400, response.text)
+        self.assertEqual(response.json(), {"error": "the body is nested too deeply"})

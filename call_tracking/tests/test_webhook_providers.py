@@ -1,9 +1,17 @@
+from datetime import UTC, timedelta
+from unittest.mock import patch
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
+from odoo import fields
 from odoo.tests import tagged
+from odoo.tools import config
 
 from odoo.addons.call_tracking.models.call_tracking_provider_twilio import twilio_signature
-from odoo.addons.call_tracking.models.call_tracking_provider_zadarma import zadarma_signature
+from odoo.addons.call_tracking.models.call_tracking_provider_zadarma import (
+    zadarma_signature,
+    zadarma_signed_key,
+)
 
 from .webhook_common import CALLER, TRACKED, WebhookHttpCase
 
@@ -24,17 +32,20 @@ class TestWebhookTwilio(WebhookHttpCase):
         super().setUp()
         self.twilio.public_base_url = self.base_url()
 
-    def _post_twilio(self, params, token=TWILIO_TOKEN, tamper=None):
-        url = self.base_url() + self._url(self.twilio)
-        signature = twilio_signature(token, url, params)
+    def _post_twilio(self, params, token=TWILIO_TOKEN, tamper=None, signed_base=None, headers=None):
+        """POST to the test server, signed as Twilio signs it for the URL
+        pasted in its console: ``signed_base`` + the webhook path."""
+        path = self._url(self.twilio)
+        signature = twilio_signature(token, (signed_base or self.base_url()) + path, params)
         if tamper:
             params = [(k, tamper.get(k, v)) for k, v in params]
         return self.url_open(
-            url,
+            self.base_url() + path,
             data=urlencode(params).encode(),
             headers={
                 "Content-Type": "application/x-www-form-urlencoded",
                 "X-Twilio-Signature": signature,
+                **(headers or {}),
             },
         )
 
@@ -95,6 +106,64 @@ class TestWebhookTwilio(WebhookHttpCase):
         self.assertFalse(self._calls(self.twilio))
         self.assertEqual(self._events(self.twilio).mapped("state"), ["rejected", "rejected"])
 
+    def test_public_base_url_or_url_reached(self):
+        """Signed for the configured public base URL, or for the URL the
+        request reached: both are accepted; anything else is not."""
+        self.twilio.public_base_url = "https://crm.example.com"
+        params = self._params("ringing")
+        for signed_base in ("https://crm.example.com", self.base_url()):
+            with self.subTest(signed_base=signed_base):
+                response = self._post_twilio(params, signed_base=signed_base)
+                self.assertEqual(response.status_code, 200, response.text)
+                self.assertIn("<Response/>", response.text)
+                self.assertEqual(response.headers["Content-Type"].split(";")[0], "text/xml")
+        response = self._post_twilio(params, signed_base="https://elsewhere.example.com")
+        self.assertEqual(response.status_code, 403)
+
+    def test_behind_proxy_in_proxy_mode(self):
+        """Behind a reverse proxy with proxy_mode, Odoo rebuilds the URL the
+        request reached from X-Forwarded-*: a signature for the public URL
+        verifies without any public base URL configured."""
+        self.twilio.public_base_url = False
+        forwarded = {"X-Forwarded-Host": "calls.example.org", "X-Forwarded-Proto": "https"}
+        params = self._params("ringing")
+        with patch.dict(config.options, {"proxy_mode": True}):
+            response = self._post_twilio(
+                params, signed_base="https://calls.example.org", headers=forwarded
+            )
+        self.assertEqual(response.status_code, 200, response.text)
+        event = self._events(self.twilio)
+        self.assertEqual(event.url_base, "https://calls.example.org")
+        self.assertEqual(event.url_path, self._url(self.twilio))
+        # without proxy_mode the forwarded headers are not trusted
+        response = self._post_twilio(
+            self._params("completed", CallDuration="5"),
+            signed_base="https://calls.example.org",
+            headers=forwarded,
+        )
+        self.assertEqual(response.status_code, 403)
+
+    def test_reprocess_after_fixing_the_public_url(self):
+        """Requests rejected because of a wrong public base URL are recovered
+        by reprocessing them once the administrator fixed it."""
+        self.twilio.public_base_url = "https://wrong.example.com"
+        response = self._post_twilio(
+            self._params("completed", CallDuration="95"), signed_base="https://crm.example.com"
+        )
+        self.assertEqual(response.status_code, 403)
+        event = self._events(self.twilio)
+        self.assertEqual(event.state, "rejected")
+        self.assertFalse(event.body_truncated)
+        event.with_user(self.manager).action_reprocess()
+        self.assertEqual(event.state, "rejected", "still the wrong URL")
+        self.twilio.public_base_url = "https://crm.example.com"
+        event.with_user(self.manager).action_reprocess()
+        self.assertEqual(event.state, "processed", event.error_message)
+        call = self._calls(self.twilio)
+        self.assertEqual(call.status, "answered")
+        self.assertEqual(call.duration, 95)
+        self.assertEqual(event.call_id, call)
+
     def test_bad_values_400(self):
         response = self._post_twilio(self._params("exploded"))
         self.assertEqual(response.status_code, 400)
@@ -117,6 +186,17 @@ class TestWebhookZadarma(WebhookHttpCase):
             }
         )
 
+    def setUp(self):
+        super().setUp()
+        # a call started ten minutes ago, in the PBX's time zone
+        self.start_utc = fields.Datetime.now().replace(microsecond=0) - timedelta(minutes=10)
+        self.call_start = self._pbx_time(self.start_utc)
+
+    @staticmethod
+    def _pbx_time(utc):
+        local = utc.replace(tzinfo=UTC).astimezone(ZoneInfo("Europe/Kyiv"))
+        return local.strftime("%Y-%m-%d %H:%M:%S")
+
     def _post_zadarma(self, params, secret=ZADARMA_SECRET, tamper=None):
         signature = zadarma_signature(secret, params, params["event"])
         params = {**params, **(tamper or {})}
@@ -129,7 +209,7 @@ class TestWebhookZadarma(WebhookHttpCase):
     def _params(self, event, **extra):
         return {
             "event": event,
-            "call_start": "2026-11-22 12:15:00",
+            "call_start": self.call_start,
             "pbx_call_id": "in_0123456789abcdef",
             "caller_id": CALLER.lstrip("+"),
             "called_did": TRACKED.lstrip("+"),
@@ -162,7 +242,11 @@ class TestWebhookZadarma(WebhookHttpCase):
         response = self.url_open(self._url(self.zadarma) + "?zd_echo=abc123")
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response.text, "abc123")
+        self.assertEqual(response.headers["Content-Type"].split(";")[0], "text/plain")
         self.assertFalse(self._events(self.zadarma))
+        # a GET without zd_echo, or on a kind without URL checks: 405
+        self.assertEqual(self.url_open(self._url(self.zadarma)).status_code, 405)
+        self.assertEqual(self.url_open(self._url() + "?zd_echo=abc").status_code, 405)
 
     def test_start_end(self):
         self.assertEqual(self._post_zadarma(self._params("NOTIFY_START")).status_code, 200)
@@ -181,9 +265,65 @@ class TestWebhookZadarma(WebhookHttpCase):
         self.assertEqual(call.duration, 42)
         self.assertEqual(call.caller_number, CALLER)
         self.assertEqual(call.called_number, TRACKED)
-        # 12:15 in Kyiv (UTC+2 in November) is 10:15 UTC
-        self.assertEqual(call.start_at, self.call_time)
+        # read in the PBX's time zone
+        self.assertEqual(call.start_at, self.start_utc)
         self.assertTrue(call.lead_id)
+        self.assertEqual(call.signed_key, zadarma_signed_key(end))
+
+    def test_signed_key_unambiguous(self):
+        """Our key of the signed triple tells apart triples that the plain
+        concatenation Zadarma signs cannot."""
+        one = {"caller_id": "1", "called_did": "23", "call_start": "x"}
+        other = {"caller_id": "12", "called_did": "3", "call_start": "x"}
+        self.assertNotEqual(zadarma_signed_key(one), zadarma_signed_key(other))
+        self.assertEqual(
+            zadarma_signature("s", {**one, "event": "NOTIFY_START"}, "NOTIFY_START"),
+            zadarma_signature("s", {**other, "event": "NOTIFY_START"}, "NOTIFY_START"),
+        )
+
+    def test_unsigned_call_id_cannot_be_moved(self):
+        """The call id is not signed: a signed triple replayed under another
+        call id, or a call id given another call's signed triple, is refused."""
+        start = self._params("NOTIFY_START")
+        self.assertEqual(self._post_zadarma(start).status_code, 200)
+        # the same signed triple under another pbx_call_id: a second call
+        response = self._post_zadarma({**start, "pbx_call_id": "in_forged"})
+        self.assertEqual(response.status_code, 403)
+        # the same call id with another caller's (validly signed) triple
+        other = self._params("NOTIFY_END", caller_id="380671234567", duration="5",
+                             disposition="answered")  # fmt: skip
+        response = self._post_zadarma(other)
+        self.assertEqual(response.status_code, 403)
+        call = self._calls(self.zadarma)
+        self.assertEqual(len(call), 1)
+        self.assertEqual(call.caller_number, CALLER)
+        self.assertEqual(call.status, "in_progress")
+        self.assertEqual(
+            self._events(self.zadarma).mapped("state"), ["processed", "rejected", "rejected"]
+        )
+
+    def test_duration_clamped_to_signed_start(self):
+        """The duration is not signed: never longer than the time elapsed
+        since the signed start."""
+        end = self._params("NOTIFY_END", duration="86400", disposition="answered")
+        self.assertEqual(self._post_zadarma(end).status_code, 200)
+        call = self._calls(self.zadarma)
+        self.assertGreaterEqual(call.duration, 600)
+        self.assertLessEqual(call.duration, 600 + 120)
+
+    def test_old_signed_start_refused(self):
+        """A signed notification older than the provider's window (a replay)
+        is refused; the window is configurable."""
+        old = fields.Datetime.now().replace(microsecond=0) - timedelta(hours=30)
+        end = self._params("NOTIFY_END", call_start=self._pbx_time(old), duration="42",
+                           disposition="answered")  # fmt: skip
+        response = self._post_zadarma(end)
+        self.assertEqual(response.status_code, 403)
+        self.assertIn("older than 24 hours", response.json()["error"])
+        self.assertFalse(self._calls(self.zadarma))
+        self.zadarma.zadarma_max_age_hours = 48
+        self.assertEqual(self._post_zadarma(end).status_code, 200)
+        self.assertEqual(self._calls(self.zadarma).duration, 42)
 
     def test_busy_and_tampered(self):
         end = self._params("NOTIFY_END", duration="0", disposition="busy", status_code="17")

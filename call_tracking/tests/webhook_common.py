@@ -3,6 +3,9 @@ from datetime import datetime, timedelta
 
 from odoo.tests import HttpCase, TransactionCase, new_test_user
 
+from odoo.addons.call_tracking.controllers.call_tracking_webhook import (
+    CallTrackingWebhookController,
+)
 from odoo.addons.call_tracking.models.call_tracking_provider_generic import generic_signature
 
 TRACKED = "+380441234567"  # dynamic pool number
@@ -114,7 +117,7 @@ class WebhookTransactionCase(WebhookFixtureMixin, TransactionCase):
         provider = provider or self.provider
         calls = self.env["call.tracking.call"]
         for payload in payloads:
-            events = provider.sudo()._parse_events({"body": json.dumps(payload).encode()})
+            events = provider.sudo()._parse_webhook_events({"body": json.dumps(payload).encode()})
             calls |= (
                 self.env["call.tracking.call"]
                 .sudo()
@@ -159,14 +162,21 @@ def later(dt, **delta):
     return dt + timedelta(**delta)
 
 
+def receive_webhook(provider_sudo, request_data):
+    """What the webhook controller answers to ``request_data`` for the
+    provider (found in sudo, as the route does): ``(status, content type,
+    body)``, without an HTTP server."""
+    return CallTrackingWebhookController._handle_webhook(provider_sudo, dict(request_data))
+
+
 def signed_generic_request(payload, token="token", secret=SECRET):
-    """The request data the webhook controller hands to
-    ``call.tracking.provider._receive_webhook`` for a generic JSON event
-    signed with ``secret``."""
+    """The request data the webhook controller builds for a generic JSON
+    event signed with ``secret`` (see :func:`receive_webhook`)."""
     body = json.dumps(payload).encode()
     return {
         "method": "POST",
-        "url": f"http://localhost/call_tracking/webhook/{token}",
+        "url_base": "http://localhost",
+        "url_path": f"/call_tracking/webhook/{token}",
         "headers": {
             "Content-Type": "application/json",
             "X-Call-Tracking-Signature": generic_signature(secret, body),

@@ -4,7 +4,7 @@ raises WebhookPayloadError (HTTP 400 with the reason), never a crash."""
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-from .call_tracking_provider import WebhookPayloadError
+from ..exceptions import WebhookPayloadError
 
 MAX_STR = 255
 MAX_URL = 2048
@@ -97,10 +97,15 @@ def parse_naive_local(env, data, key, tz):
     return to_naive_utc(env, key, parsed.replace(tzinfo=tz))
 
 
+def is_http_url(value):
+    """Whether ``value`` is an absolute http(s) URL (the only URLs stored)."""
+    return isinstance(value, str) and value.lower().startswith(("https://", "http://"))
+
+
 def parse_url(env, data, key):
     value = parse_str(env, data, key, max_len=MAX_URL)
     if value is None:
         return None
-    if not value.startswith(("https://", "http://")):
+    if not is_http_url(value):
         raise WebhookPayloadError(env._("'%s' must be an http(s) URL.", key))
     return value

@@ -1,0 +1,35 @@
+"""Errors of the provider webhooks.
+
+Models raise them; the webhook controller turns each into its HTTP answer
+(``WebhookSignatureError``: 403, ``WebhookPayloadError``: 400,
+``WebhookBodyTooLargeError``: 413, ``WebhookProcessingError``: 500), as
+Odoo's payment providers leave the answer to their controllers. No model
+decides a status code.
+"""
+
+
+class WebhookError(Exception):
+    """A webhook request that cannot be accepted; ``reason`` is safe to
+    show to the provider."""
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class WebhookSignatureError(WebhookError):
+    """The request is not signed by the provider, or its signed values do
+    not match the call they name (nothing is written but the inbox entry)."""
+
+
+class WebhookPayloadError(WebhookError):
+    """The body cannot be read as the provider's events."""
+
+
+class WebhookBodyTooLargeError(WebhookError):
+    """The body is larger than a webhook body can be."""
+
+
+class WebhookProcessingError(WebhookError):
+    """The events were read but applying them failed unexpectedly; the
+    details stay in the inbox entry and the log."""

@@ -1,0 +1,76 @@
+from datetime import timedelta
+
+from odoo import fields
+from odoo.tests import new_test_user, tagged
+
+from .webhook_common import WebhookTransactionCase, receive_webhook, signed_generic_request
+
+
+@tagged("post_install", "-at_install")
+class TestWebhookInbox(WebhookTransactionCase):
+    """Inbox retention, and who calls back a missed call."""
+
+    def _receive(self, payload, secret=None):
+        request_data = signed_generic_request(payload, self.provider.webhook_token)
+        if secret:
+            request_data = signed_generic_request(payload, self.provider.webhook_token, secret)
+        return receive_webhook(self.provider.sudo(), request_data)
+
+    def test_purge_by_company_retention(self):
+        Event = self.env["call.tracking.webhook.event"]
+        self.assertEqual(self._receive(self._event(call_id="old"))[0], 200)
+        self.assertEqual(self._receive(self._event(call_id="forged"), secret="nope")[0], 403)
+        self.assertEqual(self._receive(self._event(call_id="recent"))[0], 200)
+        events = Event.search([("provider_id", "=", self.provider.id)], order="id")
+        self.assertEqual(events.mapped("state"), ["processed", "rejected", "processed"])
+        now = fields.Datetime.now()
+        events[0].received_at = now - timedelta(days=31)
+        events[1].received_at = now - timedelta(days=40)
+        events[2].received_at = now - timedelta(days=29)
+        self.company.call_tracking_webhook_retention_days = 30
+        self.assertEqual(Event._cron_purge(batch_size=1), 1, "one batch per run")
+        self.assertEqual(Event._cron_purge(), 1)
+        self.assertEqual(Event._cron_purge(), 0)
+        self.assertEqual(events.exists(), events[2])
+        # the calls stay: only the raw requests are purged
+        self.assertEqual(len(self._calls_by_id("old") | self._calls_by_id("recent")), 2)
+        self.company.call_tracking_webhook_retention_days = 20
+        self.assertEqual(Event._cron_purge(), 1)
+        self.assertFalse(events.exists())
+
+    def _calls_by_id(self, call_id):
+        return self.env["call.tracking.call"].search([("provider_call_id", "=", call_id)])
+
+    def _missed(self, call_id, **values):
+        status, _content_type, answer = self._receive(
+            self._event(call_id=call_id, status="missed", talk_duration=0, **values)
+        )
+        self.assertEqual(status, 200, answer)
+        activity = self._calls_by_id(call_id).lead_id.activity_ids
+        self.assertEqual(len(activity), 1)
+        return activity.user_id
+
+    def test_missed_call_always_has_someone_to_call_back(self):
+        """The lead's salesperson, else the team leader, else a Call Tracking
+        administrator of the company: a missed call never falls through."""
+        self.company.call_tracking_repeat_days = 0  # a new lead per call
+        self.assertEqual(self._missed("m1"), self.salesman, "the lead's salesperson")
+        # no salesperson on the provider: the team leader
+        self.provider.user_id = False
+        self.team.user_id = self.salesman2
+        self.assertEqual(self._missed("m2", **{"from": "+380502220002"}), self.salesman2)
+        # nobody on the provider nor the team: a Call Tracking administrator
+        self.team.user_id = False
+        other_company = self.env["res.company"].create({"name": "Other CT Co"})
+        new_test_user(
+            self.env,
+            login="ct_other_admin",
+            groups="call_tracking.call_tracking_group_manager",
+            company_id=other_company.id,
+            company_ids=[other_company.id],
+        )
+        user = self._missed("m3", **{"from": "+380502220003"})
+        self.assertTrue(user.has_group("call_tracking.call_tracking_group_manager"))
+        self.assertIn(self.company, user.company_ids)
+        self.assertFalse(user.share)
+        self.assertNotEqual(user, self.env.ref("base.user_root"))
