@@ -1,11 +1,6 @@
 // @odoo-module ignore
-/**
- * Call tracking number substitution, dependency-free: runs in Odoo's frontend
- * bundle (the `callTracking` publicWidget starts it) and on other websites
- * (see README.rst, "Website snippet"). It asks POST /call_tracking/number for
- * the visitor's number and writes it over the company numbers of the page,
- * keeping each one's format. Whatever fails, the company numbers stay.
- */
+// Call tracking number swap, dependency-free, for the Odoo website (the
+// callTracking publicWidget) and other sites: README.rst, "Website snippet".
 (function (root) {
     "use strict";
 
@@ -17,8 +12,8 @@
     const CLICK_EVENT = "call_tracking_number_click";
     const ROUTE_EVENT = "call_tracking:route";
     const ACTIVITY = ["mousemove", "keydown", "scroll", "touchstart", "click"];
-    // anti-flicker class on <html>, set by the page
     const HIDE_CLASS = "o_call_tracking_hide";
+    const SLICE = 3; // ms
     const MARK_SELECTOR = "[data-call-tracking], .o_call_tracking_number";
     const SKIP_SELECTOR =
         "script, style, noscript, template, textarea, input, select, code, pre, " +
@@ -34,11 +29,11 @@
     );
     const MARKETING_RE = /[?&](utm_\w+|gclid|gbraid|wbraid|fbclid|yclid|msclkid)=/;
     const DEFAULTS = {
-        timeout: 5000, // ms
+        timeout: 5000,
         pingInterval: 60000,
         activityWindow: 60000,
         minDigits: 7,
-        maxSwaps: 30, // per element in 10 s: against swap loops
+        maxSwaps: 30, // per element in 10 s (swap loops)
     };
     // E.164 country codes of one and two digits; all others have three
     const CC_1 = ["1", "7"];
@@ -48,10 +43,9 @@
     ).split(" ");
     // trunk prefixes before a national number
     const TRUNK_PREFIXES = ["", "0", "8", "1", "06"];
-    // phone-like text: optional +, digits and (groups), at most two separators between
+    // phone-like text
     const PHONE_RE =
         /(?:\+\s?)?(?:\(\s?\d+\s?\)|\d)(?:[\s\u00a0.\-/]{0,2}(?:\(\s?\d+\s?\)|\d))*/g;
-    // links: [before, number, after]
     const LINK_RES = [
         /^(\s*(?:tel|sms|callto):(?:\/\/)?)([^?;,#]*)(.*)$/i,
         /^(\s*viber:\/\/(?:chat|add)\/?\?(?:[^#]*&)?number=)([^&#]*)(.*)$/i,
@@ -161,7 +155,6 @@
         return nationalDisplay(answer, match.prefix);
     }
 
-    // The text with the company numbers replaced, or null
     function replaceInText(text, companyParts, answer, minDigits) {
         let changed = false;
         const result = text.replace(PHONE_RE, (found) => {
@@ -178,7 +171,7 @@
         return changed ? result : null;
     }
 
-    // {before, raw, number, after} of a tel:, sms:, callto:, Viber or WhatsApp link
+    // {before, raw, number, after} of a phone or messenger link
     function parseLink(href) {
         for (const re of LINK_RES) {
             const m = re.exec(href || "");
@@ -194,7 +187,7 @@
         return null;
     }
 
-    // The link's href with the answer's number, in the link's style (+, %2B, digits)
+    // the link with the answer's number, written as the link did
     function linkHref(link, match, answer) {
         if (/^\s*tel:/i.test(link.before)) {
             return answer.href + link.after;
@@ -261,6 +254,27 @@
         return el;
     }
 
+    // the text nodes of rootNode, block by block
+    function* blocksOf(rootNode) {
+        const walker = document.createTreeWalker(rootNode, NodeFilter.SHOW_TEXT);
+        let node = rootNode.nodeType === 3 ? rootNode : walker.nextNode();
+        let run = [];
+        let block = null;
+        while (node) {
+            const nodeBlock = blockOf(node);
+            if (nodeBlock !== block && run.length) {
+                yield run;
+                run = [];
+            }
+            block = nodeBlock;
+            run.push(node);
+            node = walker.nextNode();
+        }
+        if (run.length) {
+            yield run;
+        }
+    }
+
     // single-page sites: pushState/replaceState announce route changes
     let historyHooked = false;
     function hookHistory() {
@@ -295,7 +309,7 @@
         }
     }
 
-    // Odoo website (serverCookie): the server-set cookie first; elsewhere localStorage first
+    // Odoo website (serverCookie): its cookie first; elsewhere localStorage first
     function readKey(serverCookie) {
         return serverCookie ? readCookie() || readStorage() : readStorage() || readCookie();
     }
@@ -345,8 +359,9 @@
             this.answer = null;
             this.changes = []; // [{node, attr, value}] to restore
             this.swaps = new WeakMap(); // element -> [changes, since]
+            this.queue = []; // block iterators
+            this.waiting = [];
             this.requests = 0;
-            this.swapTime = null; // ms
             this.expiresAt = 0;
             this.lastActivity = Date.now();
             this.lastPing = 0;
@@ -372,7 +387,7 @@
                         this.apply(answer);
                         this._listen();
                     }
-                    return this.stopped ? null : answer;
+                    return this.idle().then(() => (this.stopped ? null : answer));
                 })
                 .finally(showPage);
             return this;
@@ -396,7 +411,6 @@
             this.restore();
         }
 
-        // a valid answer or null, never rejects
         async request() {
             const serverCookie = Boolean(this.options.serverCookie);
             const payload = {
@@ -438,7 +452,7 @@
                 this.expiresAt = hold > 0 ? Date.now() + hold * 1000 : 0;
                 return answer;
             } catch {
-                // network error, timeout, bad answer: keep the page
+                // keep the page
                 return null;
             } finally {
                 clearTimeout(timeout);
@@ -452,11 +466,34 @@
             }
             this.restore();
             this.answer = answer;
+            this._process(document.body, true);
+        }
+
+        idle() {
+            return new Promise((resolve) => (this.queue.length ? this.waiting.push(resolve) : resolve()));
+        }
+
+        // swap the queued blocks in slices: no long task
+        _drain() {
+            clearTimeout(this.drainTimer);
             const t0 = performance.now();
-            this._process(document.body);
-            this.swapTime = performance.now() - t0;
+            while (this.queue.length) {
+                const next = this.queue[0].next();
+                if (next.done) {
+                    this.queue.shift();
+                } else {
+                    this._swapRun(next.value);
+                }
+                if (performance.now() - t0 > SLICE) {
+                    this.drainTimer = setTimeout(() => this._drain(), 0);
+                    break;
+                }
+            }
             if (this.observer) {
                 this.observer.takeRecords();
+            }
+            if (!this.queue.length) {
+                this.waiting.splice(0).forEach((resolve) => resolve());
             }
         }
 
@@ -470,6 +507,9 @@
                     change.node.data = change.value;
                 }
             }
+            clearTimeout(this.drainTimer);
+            this.queue = [];
+            this.waiting.splice(0).forEach((resolve) => resolve());
             this.changes = [];
             this.answer = null;
             if (this.observer) {
@@ -482,7 +522,8 @@
             return this.companies.some((p) => p.cc + p.nsn === digits);
         }
 
-        _process(rootNode) {
+        // later: swap the text in a next task (the whole page)
+        _process(rootNode, later) {
             if (!rootNode || !this.answer || this._isCompanyAnswer()) {
                 return;
             }
@@ -519,48 +560,19 @@
                     }
                 }
             }
-            // text: numbers in one node, then numbers split over the inline elements of a block
-            const textNodes = [];
-            if (rootNode.nodeType === Node.TEXT_NODE) {
-                textNodes.push(rootNode);
-            } else {
-                const walker = document.createTreeWalker(rootNode, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT, {
-                    acceptNode: (node) =>
-                        node.nodeType === 3
-                            ? NodeFilter.FILTER_ACCEPT
-                            : node.matches(SKIP_SELECTOR)
-                              ? NodeFilter.FILTER_REJECT
-                              : NodeFilter.FILTER_SKIP,
-                });
-                while (walker.nextNode()) {
-                    textNodes.push(walker.currentNode);
-                }
+            // text, block by block, when it holds a company number at all
+            const digits = digitsOf(rootNode.textContent);
+            if (companies.some((p) => digits.includes(p.nsn))) {
+                this.queue.push(blocksOf(rootNode));
+                this.drainTimer = later ? setTimeout(() => this._drain(), 0) : this._drain();
             }
-            let run = [];
-            let block = null;
-            for (const node of textNodes) {
-                if (/\d/.test(node.data)) {
-                    const replaced = replaceInText(node.data, companies, answer, minDigits);
-                    if (replaced !== null) {
-                        this._set(node, null, replaced);
-                    }
-                }
-                const nodeBlock = blockOf(node);
-                if (nodeBlock !== block) {
-                    this._swapSplit(run);
-                    run = [];
-                    block = nodeBlock;
-                }
-                run.push(node);
-            }
-            this._swapSplit(run);
             // marked elements without a number: fill them
             for (const el of all(MARK_SELECTOR)) {
                 if (el.tagName === "A" && !parseLink(el.getAttribute("href"))) {
                     this._set(el, "href", answer.href);
                 }
                 const text = el.textContent;
-                if (el.children.length || digitsOf(text) === digitsOf(answer.number) || replaceInText(text, splitE164(answer.number), answer, minDigits) !== null) {
+                if (el.children.length || digitsOf(text) === digitsOf(answer.number) || replaceInText(text, [splitE164(answer.number)].concat(companies), answer, minDigits) !== null) {
                     continue;
                 }
                 const format = (el.getAttribute("data-call-tracking") || "").toLowerCase();
@@ -582,11 +594,27 @@
             }
         }
 
-        // numbers split over text nodes: each node gets new digits in place of its own
-        _swapSplit(run) {
+        // a block's text nodes: whole numbers, then split ones
+        _swapRun(nodes) {
+            let digits = "";
+            for (const node of nodes) {
+                if (/\d/.test(node.data)) {
+                    digits += digitsOf(node.data);
+                }
+            }
+            if (!this.companies.some((p) => digits.includes(p.nsn))) {
+                return;
+            }
+            const run = nodes.filter((node) => node.parentElement && !node.parentElement.closest(SKIP_SELECTOR));
             let withDigits = 0;
             for (const node of run) {
-                withDigits += /\d/.test(node.data) ? 1 : 0;
+                if (/\d/.test(node.data)) {
+                    withDigits++;
+                    const replaced = replaceInText(node.data, this.companies, this.answer, this.options.minDigits);
+                    if (replaced !== null) {
+                        this._set(node, null, replaced);
+                    }
+                }
             }
             if (withDigits < 2) {
                 return;
@@ -619,7 +647,7 @@
             }
             // from the last: digit indexes stay valid
             for (const [first, count, digits] of edits.reverse()) {
-                const pieces = []; // [node, first digit, count]
+                const pieces = [];
                 for (let k = first; k < first + count; k++) {
                     const [n, i] = owner[k];
                     const piece = pieces[pieces.length - 1];
@@ -799,10 +827,9 @@
         get current() {
             return current;
         },
-        utils: {digitsOf, splitE164, matchNumber, formatLike, displayRest, internationalDisplay, nationalDisplay, replaceInText, parseLink, linkHref, layDigits, gaClientId, isValidAnswer},
+        utils: {splitE164, matchNumber, formatLike, replaceInText, parseLink, linkHref, layDigits, gaClientId, isValidAnswer},
     };
 
-    // standalone: options from our own <script> tag
     const script = document.currentScript;
     if (script && script.dataset && script.dataset.number) {
         let endpoint = script.dataset.endpoint;
