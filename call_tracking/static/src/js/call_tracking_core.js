@@ -564,7 +564,11 @@
             const digits = digitsOf(rootNode.textContent);
             if (companies.some((p) => digits.includes(p.nsn))) {
                 this.queue.push(blocksOf(rootNode));
-                this.drainTimer = later ? setTimeout(() => this._drain(), 0) : this._drain();
+                if (later) {
+                    this.drainTimer = setTimeout(() => this._drain(), 0);
+                } else {
+                    this._drain();
+                }
             }
             // marked elements without a number: fill them
             for (const el of all(MARK_SELECTOR)) {
