@@ -94,7 +94,10 @@ def test_answer_has_the_seven_keys(base_url, rpc):
     for resp in answers:
         assert resp.status_code == 200, resp.text
         assert resp.headers["Content-Type"].startswith("application/json")
-        assert "Set-Cookie" not in resp.headers, "no session is written per request"
+        # no session is written per request; only the visitor key's cookie
+        cookies = resp.headers.get("Set-Cookie", "")
+        assert "session_id" not in cookies
+        assert cookies.startswith("call_tracking_visitor="), cookies
         data = resp.json()
         assert set(data) == ANSWER_KEYS
         assert data["number"].startswith("+")

@@ -1,5 +1,7 @@
 import json
 import logging
+import re
+from urllib.parse import urlsplit
 
 from odoo import http
 from odoo.http import request
@@ -18,6 +20,9 @@ MAX_LENGTHS = {
     "ga_client_id": 128,
 }
 MAX_BODY = 16 * 1024
+# the first-party cookie mirroring the visitor key (the script's name for it)
+VISITOR_COOKIE = "call_tracking_visitor"
+VISITOR_KEY_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 MAX_USER_AGENT = 512
 CORS_MAX_AGE = 86400
 
@@ -66,7 +71,9 @@ class CallTrackingController(http.Controller):
             visitor=self._get_website_visitor(website_sudo, origin),
             lang=request.env.lang,
         )
-        return self._json(answer, 200, cors_origin)
+        response = self._json(answer, 200, cors_origin)
+        self._set_visitor_cookie(response, website_sudo, answer["visitor"])
+        return response
 
     # ------------------------------------------------------------------
     # helpers
@@ -159,6 +166,35 @@ class CallTrackingController(http.Controller):
             ._get_visitor_from_request()
         )
         return visitor_sudo or None
+
+    @staticmethod
+    def _set_visitor_cookie(response, website_sudo, key):
+        """The visitor key as a first-party cookie (SameSite=Lax, the
+        website's lifetime and optional parent domain): Safari caps
+        script-written storage at seven days, not server-set cookies. Not
+        HttpOnly: the website script reads it first and sends it as the JSON
+        ``visitor`` key (the key the endpoint reads, as the public contract
+        in README.rst says), so every subdomain sharing the cookie sends the
+        same key. An optional cookie refused on the website's cookie bar is
+        not kept."""
+        if not key or not VISITOR_KEY_RE.match(key):
+            return
+        days, domain = request.env["website"]._call_tracking_get_cookie_setup(website_sudo.id)
+        host = (urlsplit("//" + request.httprequest.host).hostname or "").lower()
+        if domain and host != domain and not host.endswith("." + domain):
+            domain = None  # another host: the browser would refuse the cookie
+        response.set_cookie(
+            VISITOR_COOKIE,
+            key,
+            max_age=days * 86400,
+            expires=None,
+            path="/",
+            domain=domain or None,
+            secure=request.httprequest.scheme == "https",
+            httponly=False,
+            samesite="Lax",
+            cookie_type="optional",
+        )
 
     def _preflight(self, origin):
         allowed = self._get_all_origins()

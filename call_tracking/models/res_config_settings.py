@@ -31,3 +31,16 @@ class ResConfigSettings(models.TransientModel):
     call_tracking_cors_origins = fields.Text(
         related="website_id.call_tracking_cors_origins", readonly=False
     )
+    call_tracking_numbers = fields.Text(related="website_id.call_tracking_numbers", readonly=False)
+    call_tracking_anti_flicker = fields.Boolean(
+        related="website_id.call_tracking_anti_flicker", readonly=False
+    )
+    call_tracking_anti_flicker_ms = fields.Integer(
+        related="website_id.call_tracking_anti_flicker_ms", readonly=False
+    )
+    call_tracking_cookie_days = fields.Integer(
+        related="website_id.call_tracking_cookie_days", readonly=False
+    )
+    call_tracking_cookie_domain = fields.Char(
+        related="website_id.call_tracking_cookie_domain", readonly=False
+    )

@@ -1,8 +1,16 @@
+import re
 from urllib.parse import urlsplit
 
 from odoo import api, fields, models, tools
+from odoo.exceptions import ValidationError
+
+from ..tools.phone import to_e164
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
+# browsers keep a cookie at most 400 days (RFC 6265bis; Chrome enforces it)
+MAX_COOKIE_DAYS = 400
+MAX_ANTI_FLICKER_MS = 1000
+HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
 def origin_of(url):
@@ -30,7 +38,15 @@ def origin_of(url):
 class Website(models.Model):
     _name = "website"
     _inherit = ["website", "call.tracking.setup.mixin"]
-    _tracking_setup_fields = frozenset(("call_tracking_cors_origins", "domain", "company_id"))
+    _tracking_setup_fields = frozenset(
+        (
+            "call_tracking_cors_origins",
+            "domain",
+            "company_id",
+            "call_tracking_cookie_days",
+            "call_tracking_cookie_domain",
+        )
+    )
 
     call_tracking_cors_origins = fields.Text(
         string="Call Tracking Origins",
@@ -38,6 +54,78 @@ class Website(models.Model):
         "the browser, one origin per line (e.g. https://shop.example.com). The "
         "website's own domain is always allowed.",
     )
+    call_tracking_numbers = fields.Text(
+        string="Other Company Numbers",
+        help="More company numbers the website script replaces with the visitor's "
+        "tracking number, one per line (e.g. a mobile line). The default tracking "
+        "number and the company phone are always replaced.",
+    )
+    call_tracking_anti_flicker = fields.Boolean(
+        string="Hide Numbers Until Swapped",
+        help="Hide the page until the tracking number is in place or the timeout "
+        "passes, so visitors never see the company number change.",
+    )
+    call_tracking_anti_flicker_ms = fields.Integer(
+        string="Anti-Flicker Timeout (ms)",
+        default=500,
+        help="The page shows after this many milliseconds at the latest (at most 1000).",
+    )
+    call_tracking_cookie_days = fields.Integer(
+        string="Visitor Cookie Lifetime (days)",
+        default=365,
+        help="Lifetime of the first-party cookie that keeps the visitor's key "
+        "(at most 400 days, the browsers' limit).",
+    )
+    call_tracking_cookie_domain = fields.Char(
+        string="Visitor Cookie Domain",
+        help="A parent domain (e.g. example.com) to share the visitor's key, hence "
+        "their number, across subdomains (www.example.com, shop.example.com). "
+        "Empty: this website's host only.",
+    )
+
+    @api.constrains("call_tracking_numbers", "company_id")
+    def _check_call_tracking_numbers(self):
+        for website in self:
+            for line in (website.call_tracking_numbers or "").splitlines():
+                if line.strip():
+                    # raises a UserError naming the number and the reason
+                    to_e164(line.strip(), website.company_id.country_id, raise_exception=True)
+
+    @api.constrains("call_tracking_anti_flicker_ms")
+    def _check_call_tracking_anti_flicker_ms(self):
+        for website in self:
+            if not 0 < website.call_tracking_anti_flicker_ms <= MAX_ANTI_FLICKER_MS:
+                raise ValidationError(
+                    self.env._("The anti-flicker timeout must be between 1 and 1000 ms.")
+                )
+
+    @api.constrains("call_tracking_cookie_days", "call_tracking_cookie_domain")
+    def _check_call_tracking_cookie(self):
+        for website in self:
+            if not 0 < website.call_tracking_cookie_days <= MAX_COOKIE_DAYS:
+                raise ValidationError(
+                    self.env._("The visitor cookie lifetime must be between 1 and 400 days.")
+                )
+            domain = website.call_tracking_cookie_domain
+            if domain and not HOSTNAME_RE.match(domain.strip().lstrip(".").lower()):
+                raise ValidationError(
+                    self.env._("%s is not a domain name (e.g. example.com).", domain)
+                )
+
+    def _call_tracking_page_numbers(self):
+        """The company numbers the website script replaces, in E.164, the
+        default tracking number first: it, the company phone as the website
+        shows it, then the listed ones; unreadable ones are skipped."""
+        self.ensure_one()
+        company = self.company_id
+        candidates = [company.call_tracking_default_number, company.phone]
+        candidates += (self.call_tracking_numbers or "").splitlines()
+        numbers = []
+        for candidate in candidates:
+            number = to_e164((candidate or "").strip(), company.country_id)
+            if number and number not in numbers:
+                numbers.append(number)
+        return numbers
 
     @api.model
     @tools.ormcache("website_id")
@@ -54,6 +142,17 @@ class Website(models.Model):
             origins.add(origin_of(website_sudo.domain))
         origins.discard("")
         return website_sudo.company_id.id, frozenset(origins)
+
+    @api.model
+    @tools.ormcache("website_id")
+    def _call_tracking_get_cookie_setup(self, website_id):
+        """(lifetime in days, domain or "") of the visitor cookie of a
+        website; cached, cleared when the website changes."""
+        website_sudo = self.sudo().browse(website_id).exists()
+        if not website_sudo:
+            return MAX_COOKIE_DAYS, ""
+        domain = (website_sudo.call_tracking_cookie_domain or "").strip().lstrip(".").lower()
+        return website_sudo.call_tracking_cookie_days or 365, domain
 
     @api.model
     @tools.ormcache()

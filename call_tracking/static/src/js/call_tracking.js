@@ -23,7 +23,10 @@ publicWidget.registry.callTracking = publicWidget.Widget.extend({
             this.tracker = core.init({
                 endpoint: data.endpoint,
                 number: data.number,
+                numbers: data.numbers || "",
                 websiteId: data.websiteId,
+                // the endpoint sets the visitor cookie on this website's answers
+                serverCookie: data.serverCookie === "1",
             });
         }
         return this._super(...arguments);

@@ -3,8 +3,10 @@
 import { registry } from "@web/core/registry";
 
 // The page the tests create (call_tracking/tests/test_website_tour.py) writes
-// the company number +380 44 123 4567 in several formats; the pool leases
-// its only number +380 44 555 0001.
+// the company number +380 44 123 4567 in several formats, and the mobile
+// +380 67 123 4567 listed in the website's other company numbers; the pool
+// leases its only number +380 44 555 0001. The website hides the page until
+// the swap (anti-flicker on).
 
 const ORIGINAL = {
     ct_national: "Call us: (044) 123-45-67",
@@ -13,6 +15,7 @@ const ORIGINAL = {
     ct_link: "+380 44 123 4567",
     ct_other: "Fax: +380 44 999 9999",
     ct_ignored: "(044) 123-45-67",
+    ct_mobile: "Mobile: (067) 123-45-67",
 };
 const SUBSTITUTED = {
     ct_national: "Call us: (044) 555-00-01",
@@ -22,7 +25,9 @@ const SUBSTITUTED = {
     ct_other: "Fax: +380 44 999 9999",
     ct_ignored: "(044) 123-45-67",
     ct_marked: "+380 44 555 0001",
+    ct_mobile: "Mobile: (044) 555-00-01",
 };
+const HIDE_CLASS = "o_call_tracking_hide";
 const COMPANY_HREF = "tel:+380441234567";
 const TRACKING_HREF = "tel:+380445550001";
 
@@ -73,7 +78,12 @@ function checkUtils() {
     const shorter = { number: "+38044555000", display: "+380 44 555 000" };
     assertEqual(u.replaceInText("(044) 123-45-67", company, shorter), "044 555 000", "national display");
     assertEqual(u.replaceInText("+380 441 234 567", company, shorter), "+380 44 555 000", "international display");
-    assertEqual(u.telNumber("tel:%2B380%2044%20123%204567"), "+380 44 123 4567", "telNumber");
+    assertEqual(u.parseLink("tel:%2B380%2044%20123%204567").number, "+380 44 123 4567", "parseLink");
+    assertEqual(u.parseLink("https://example.com/380441234567"), null, "not a phone link");
+    // several company numbers: each is found
+    const both = [company, u.splitE164("+380671234567")];
+    assertEqual(u.replaceInText("044 123 4567 / 067 123 4567", both, answer), "044 555 0001 / 044 555 0001", "two numbers");
+    assertEqual(u.layDigits("(044) 123", 1, 2, "45"), "(045) 123", "layDigits");
     assertEqual(u.gaClientId("a=1; _ga=GA1.1.1234567890.1700000000"), "1234567890.1700000000", "_ga");
     assertEqual(u.gaClientId("a=1"), "", "no _ga");
     assertEqual(u.isValidAnswer({ status: "pass" }), false, "isValidAnswer");
@@ -96,6 +106,9 @@ registry.category("web_tour.tours").add("call_tracking_substitution_tour", {
                 assertEqual(document.body.innerText.includes("123 4567"), false, "no company number in international format left");
                 assertEqual(document.querySelectorAll(`a[href='${COMPANY_HREF}']`).length, 0, "no company tel: link left");
                 assertEqual(window.localStorage.getItem("call_tracking_visitor"), answer.visitor, "visitor key stored");
+                assertEqual(document.cookie.includes("call_tracking_visitor=" + answer.visitor), true, "server-set cookie");
+                assertEqual(document.documentElement.classList.contains(HIDE_CLASS), false, "page shown");
+                assertEqual(Boolean(document.getElementById("o_call_tracking_anti_flicker")), true, "anti-flicker on");
             },
         },
         {
@@ -120,6 +133,23 @@ registry.category("web_tour.tours").add("call_tracking_substitution_tour", {
                 assertEqual(answer && answer.number, "+380445550001", "number after ping");
                 assertEqual(answer.visitor, visitor, "visitor after ping");
                 checkTexts(SUBSTITUTED);
+            },
+        },
+        {
+            content: "Script storage cleared (Safari's 7-day cap): the server-set cookie keeps the visitor",
+            trigger: "body",
+            async run() {
+                const tracker = await currentTracker();
+                const visitor = window.localStorage.getItem("call_tracking_visitor");
+                window.localStorage.removeItem("call_tracking_visitor");
+                let answer = await tracker.ping();
+                assertEqual(answer && answer.visitor, visitor, "visitor from the cookie");
+                assertEqual(answer.number, "+380445550001", "number from the cookie");
+                // on the Odoo website the cookie (shared by subdomains) comes first
+                window.localStorage.setItem("call_tracking_visitor", "another-subdomain-key");
+                answer = await tracker.ping();
+                assertEqual(answer && answer.visitor, visitor, "the cookie wins over storage");
+                assertEqual(window.localStorage.getItem("call_tracking_visitor"), visitor, "storage follows");
             },
         },
         {
@@ -175,6 +205,7 @@ registry.category("web_tour.tours").add("call_tracking_failure_tour", {
                 assertEqual(answer, null, "answer of the failing endpoint");
                 checkTexts(ORIGINAL);
                 assertEqual(document.getElementById("ct_marked").textContent, "", "marked element untouched");
+                assertEqual(document.documentElement.classList.contains(HIDE_CLASS), false, "page shown after the failure");
             },
         },
         {
