@@ -4,8 +4,6 @@ from urllib.parse import urlsplit
 from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 
-from ..tools.phone import to_e164
-
 DEFAULT_PORTS = {"http": 80, "https": 443}
 # browsers keep a cookie at most 400 days (RFC 6265bis; Chrome enforces it)
 MAX_COOKIE_DAYS = 400
@@ -88,8 +86,12 @@ class Website(models.Model):
         for website in self:
             for line in (website.call_tracking_numbers or "").splitlines():
                 if line.strip():
-                    # raises a UserError naming the number and the reason
-                    to_e164(line.strip(), website.company_id.country_id, raise_exception=True)
+                    # raises a ValidationError naming the number and the reason
+                    self.env["call.tracking.number"]._normalise_number(
+                        line.strip(),
+                        website.company_id,
+                        label=self.env._("The company number %s", line.strip()),
+                    )
 
     @api.constrains("call_tracking_anti_flicker_ms")
     def _check_call_tracking_anti_flicker_ms(self):
@@ -122,7 +124,9 @@ class Website(models.Model):
         candidates += (self.call_tracking_numbers or "").splitlines()
         numbers = []
         for candidate in candidates:
-            number = to_e164((candidate or "").strip(), company.country_id)
+            number = (candidate or "").strip() and self._phone_format_number(
+                candidate.strip(), company.country_id, force_format="E164"
+            )
             if number and number not in numbers:
                 numbers.append(number)
         return numbers
