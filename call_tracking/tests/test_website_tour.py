@@ -3,7 +3,9 @@ from unittest.mock import patch
 from werkzeug.exceptions import InternalServerError
 
 from odoo.http import request
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
+
+from .common import CallTrackingHttpCommon
 
 COMPANY_NUMBER = "+380441234567"
 TRACKING_NUMBER = "+380445550001"
@@ -32,33 +34,24 @@ PAGE_URL = "/call-tracking-tour"
 
 
 @tagged("post_install", "-at_install")
-class TestWebsiteNumberSubstitution(HttpCase):
+class TestWebsiteNumberSubstitution(CallTrackingHttpCommon):
     """The website script replaces the company number with the visitor's
     tracking number in the browser, and leaves it when the endpoint fails."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company = cls.env.ref("website.default_website").company_id
+        website = cls.env.ref("website.default_website")
+        assert website.company_id == cls.company
+        # the page's own (Ukrainian) number, and a pool number to show instead
         cls.company.call_tracking_default_number = COMPANY_NUMBER
-        # only this test's channel recognises the visitor
-        cls.env["call.tracking.channel"].search([]).active = False
-        cls.pool = cls.env["call.tracking.pool"].create(
-            {"name": "Tour pool", "company_id": cls.company.id, "hold_minutes": 30}
-        )
+        tour_pool = cls.env["call.tracking.pool"].create({"name": "Tour pool", "hold_minutes": 30})
         cls.number = cls.env["call.tracking.number"].create(
-            {"number": TRACKING_NUMBER, "pool_id": cls.pool.id, "company_id": cls.company.id}
+            {"number": TRACKING_NUMBER, "pool_id": tour_pool.id}
         )
-        cls.channel = cls.env["call.tracking.channel"].create(
-            {
-                "name": "Tour Google Ads",
-                "company_id": cls.company.id,
-                "tracking_type": "dynamic",
-                "pool_id": cls.pool.id,
-                "sequence": 1,
-                "rule_ids": [(0, 0, {"utm_source": "google", "utm_medium": "cpc"})],
-            }
-        )
+        # Google Ads visitors (the tours' utm_source=google&utm_medium=cpc)
+        cls.channel = cls.channel_google
+        cls.channel.pool_id = tour_pool
         view = cls.env["ir.ui.view"].create(
             {
                 "name": "Call tracking tour page",
@@ -72,7 +65,7 @@ class TestWebsiteNumberSubstitution(HttpCase):
                 "view_id": view.id,
                 "url": PAGE_URL,
                 "is_published": True,
-                "website_id": cls.env.ref("website.default_website").id,
+                "website_id": website.id,
             }
         )
 
