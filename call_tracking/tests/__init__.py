@@ -10,6 +10,7 @@ from . import test_website_tour
 from . import test_backend_tour
 from . import test_number_controller
 from . import test_phone
+from . import test_number_recognition
 from . import test_security
 from . import test_webhook_perf
 from . import test_lead_merge

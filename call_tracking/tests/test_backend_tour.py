@@ -12,75 +12,34 @@ call_tracking/static/tests/tours/call_tracking_backend_tour.js.
 from datetime import timedelta
 
 from odoo import fields
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
 
-from odoo.addons.mail.tests.common import mail_new_test_user
+from .common import BILLBOARD, CallTrackingHttpCommon
 
-from .webhook_common import receive_webhook, signed_generic_request
-
-STATIC_NUMBER = "+12125550777"
 CALLER = "+12125550888"
-SECRET = "tour-secret"
 
 
 @tagged("post_install", "-at_install")
-class TestBackendTour(HttpCase):
+class TestBackendTour(CallTrackingHttpCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        env = cls.env
-        cls.salesman = mail_new_test_user(
-            env,
-            login="ct_tour_salesman",
-            groups="sales_team.group_sale_salesman",
-            name="Tour Salesperson",
-        )
-        cls.manager = mail_new_test_user(
-            env,
-            login="ct_tour_manager",
-            groups="sales_team.group_sale_manager",
-            name="Tour Sales Manager",
-        )
         # no leads stage: call-leads are opportunities in the pipeline
-        team = env["crm.team"].create(
-            {"name": "Tour Call Team", "use_leads": False, "member_ids": [(4, cls.salesman.id)]}
-        )
-        cls.provider = env["call.tracking.provider"].create(
-            {
-                "name": "Tour provider",
-                "kind": "generic",
-                "secret": SECRET,
-                "team_id": team.id,
-                "user_id": cls.salesman.id,
-            }
-        )
-        number = env["call.tracking.number"].create(
-            {"number": STATIC_NUMBER, "provider_id": cls.provider.id}
-        )
-        cls.channel = env["call.tracking.channel"].create(
-            {
-                "name": "Tour Billboard",
-                "tracking_type": "static",
-                "number_id": number.id,
-                "is_offline": True,
-            }
-        )
+        cls.team.write({"use_leads": False, "member_ids": [(4, cls.salesman.id)]})
+        cls.channel = cls.channel_billboard
         start = fields.Datetime.now() - timedelta(hours=1)
         payload = {
             "event": "call_end",
             "call_id": "tour-call-1",
             "from": CALLER,
-            "to": STATIC_NUMBER,
+            "to": BILLBOARD,
             "start": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "duration": 95,
             "talk_duration": 80,
             "status": "answered",
         }
-        cls.webhook_status, _content_type, _answer = receive_webhook(
-            cls.provider.sudo(),
-            signed_generic_request(payload, cls.provider.webhook_token, SECRET),
-        )
-        cls.call = env["call.tracking.call"].search([("provider_call_id", "=", "tour-call-1")])
+        cls.webhook_status, _content_type, _answer = cls._receive_signed(payload)
+        cls.call = cls.env["call.tracking.call"].search([("provider_call_id", "=", "tour-call-1")])
         cls.lead = cls.call.lead_id
         cls.lead.name = "Tour call lead"
 

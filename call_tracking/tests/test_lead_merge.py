@@ -1,13 +1,15 @@
-from odoo.tests import tagged
+from odoo.tests import tagged, users
 
-from .webhook_common import CALLER, WebhookTransactionCase
+from .common import CALLER, CallTrackingCommon
 
 
 @tagged("post_install", "-at_install")
-class TestLeadMerge(WebhookTransactionCase):
+class TestLeadMerge(CallTrackingCommon):
+    @users("ct_salesman")
     def test_merge_keeps_the_calls(self):
-        """Merging call-leads (CRM's merge wizard) moves every call to the
-        kept lead instead of leaving them without a lead."""
+        """Merging call-leads (CRM's merge wizard), as their salesperson,
+        moves every call to the kept lead instead of leaving them without a
+        lead."""
         first = self._process(self._event(call_id="merge-1"))
         # another caller: a lead of its own
         second = self._process(self._event(call_id="merge-2", **{"from": "+380502223344"}))
@@ -15,10 +17,9 @@ class TestLeadMerge(WebhookTransactionCase):
         self.assertTrue(second.lead_id)
         self.assertNotEqual(first.lead_id, second.lead_id)
         self.assertEqual(first.caller_number, CALLER)
-        leads = (first.lead_id | second.lead_id).with_user(self.salesman)
+        leads = (first.lead_id | second.lead_id).with_env(self.env)
         wizard = (
             self.env["crm.merge.opportunity"]
-            .with_user(self.salesman)
             .with_context(active_model="crm.lead", active_ids=leads.ids)
             .create({"opportunity_ids": [(6, 0, leads.ids)]})
         )
@@ -27,4 +28,4 @@ class TestLeadMerge(WebhookTransactionCase):
         self.assertEqual(len((first.lead_id | second.lead_id).exists()), 1)
         self.assertEqual(kept_lead.call_ids, first | second)
         self.assertEqual((first | second).lead_id, kept_lead)
-        self.assertEqual(kept_lead.with_user(self.salesman).call_count, 2)
+        self.assertEqual(kept_lead.call_count, 2)

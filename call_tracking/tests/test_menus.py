@@ -1,9 +1,9 @@
 """Every call_tracking menu opens for the users who can see it.
 
 Generic on purpose: menus added later are covered without touching this
-file. For each menu of the module that a salesperson or a sales manager can
-see, its action is loaded as that user the way the web client does it:
-window actions get their views (``get_views``) and their records
+file. For each menu of the module that a salesperson, a sales manager or a
+Call Tracking administrator can see, its action is loaded as that user the
+way the web client does it: window actions get their views (``get_views``) and their records
 (``web_search_read``, plus ``read_group`` for pivot and graph views), so a
 missing access right, a record rule that breaks, or an invalid view fails.
 """
@@ -13,31 +13,19 @@ from datetime import date
 from dateutil.relativedelta import relativedelta
 from lxml import etree
 
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 from odoo.tools.safe_eval import safe_eval
 
-from odoo.addons.mail.tests.common import mail_new_test_user
+from .common import CallTrackingCommon
 
 MODULE = "call_tracking"
 
 
 @tagged("post_install", "-at_install")
-class TestMenus(TransactionCase):
+class TestMenus(CallTrackingCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.user_salesman = mail_new_test_user(
-            cls.env,
-            login="ct_menu_salesman",
-            groups="sales_team.group_sale_salesman",
-            name="Menu Salesman",
-        )
-        cls.user_manager = mail_new_test_user(
-            cls.env,
-            login="ct_menu_manager",
-            groups="sales_team.group_sale_manager",
-            name="Menu Sales Manager",
-        )
         cls.module_menus = cls.env["ir.ui.menu"].browse(
             cls.env["ir.model.data"]
             .search([("module", "=", MODULE), ("model", "=", "ir.ui.menu")])
@@ -108,12 +96,14 @@ class TestMenus(TransactionCase):
             action_model.browse(action_ref.id).sudo().read()
 
     def test_menus(self):
-        manager_menus = self._visible_menus(self.user_manager)
+        manager_menus = self._visible_menus(self.manager)
         self.assertTrue(
             manager_menus.filtered("action"),
             f"{MODULE} has no menu with an action visible to a sales manager",
         )
-        for user in (self.user_salesman, self.user_manager):
+        # a Call Tracking administrator outside sales sees the configuration too
+        self.assertEqual(self._visible_menus(self.ct_admin), manager_menus)
+        for user in (self.salesman, self.manager, self.ct_admin):
             for menu in self._visible_menus(user):
                 with self.subTest(user=user.login, menu=menu.complete_name):
                     self._check_menu(user, menu)

@@ -5,7 +5,7 @@ import psycopg2
 from odoo.tests import tagged
 from odoo.tools import SQL, mute_logger
 
-from .number_common import (
+from .common import (
     DEFAULT,
     DIRECT,
     FACEBOOK_URL,
@@ -15,14 +15,14 @@ from .number_common import (
     POOL,
     SAME_SITE,
     SEO,
-    NumberAssignmentCommon,
+    CallTrackingCommon,
 )
 
 ANSWER_KEYS = {"number", "display", "href", "mode", "visitor", "expires_in", "channel"}
 
 
 @tagged("post_install", "-at_install")
-class TestRecognition(NumberAssignmentCommon):
+class TestRecognition(CallTrackingCommon):
     def recognise(self, url=None, referrer=None, company=None):
         return self.env["call.tracking.channel"]._recognise(
             company or self.company, url=url, referrer=referrer
@@ -93,7 +93,7 @@ class TestRecognition(NumberAssignmentCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestAssignment(NumberAssignmentCommon):
+class TestAssignment(CallTrackingCommon):
     def test_new_dynamic_visitor(self):
         answer = self.assign(GOOGLE_ADS_URL, "https://www.google.com/", user_agent="UA/1.0")
         self.assertEqual(set(answer), ANSWER_KEYS)
@@ -347,7 +347,7 @@ class TestAssignment(NumberAssignmentCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestClock(NumberAssignmentCommon):
+class TestClock(CallTrackingCommon):
     """The assignment, the lease SQL, the attribution and the pool
     statistics take the clock as a parameter: traffic at any time can be
     replayed through them."""
@@ -409,12 +409,9 @@ class TestClock(NumberAssignmentCommon):
         self.assign(GOOGLE_ADS_URL, now=self.at(2))
         self.assign(GOOGLE_ADS_URL, now=self.at(3))  # exhausted
         session = self.sessions(first["visitor"])
-        provider = self.env["call.tracking.provider"].create(
-            {"name": "Clock", "kind": "generic", "secret": "s"}
-        )
         call = self.env["call.tracking.call"].create(
             {
-                "provider_id": provider.id,
+                "provider_id": self.provider.id,
                 "provider_call_id": "clock-1",
                 "company_id": self.company.id,
                 "called_number": POOL[0],
@@ -439,9 +436,6 @@ class TestClock(NumberAssignmentCommon):
     def test_replay_traffic(self):
         """Recorded visits and calls go through the real assignment and
         webhook processing at their own times."""
-        provider = self.env["call.tracking.provider"].create(
-            {"name": "Replay", "kind": "generic", "secret": "s", "user_id": self.salesman.id}
-        )
         events = [
             {"kind": "visit", "at": self.T0, "visitor": "a", "url": GOOGLE_ADS_URL},
             {"kind": "visit", "at": self.at(1), "visitor": "b", "url": FACEBOOK_URL},
@@ -456,7 +450,8 @@ class TestClock(NumberAssignmentCommon):
             {"kind": "judge", "at": self.at(60), "call_id": "r-1", "quality": "targeted",
              "revenue": 900, "outcome": "won"},
         ]  # fmt: skip
-        result = self.env["call.tracking.replay"]._replay_traffic(self.company, provider, events)
+        Replay = self.env["call.tracking.replay"]
+        result = Replay._replay_traffic(self.company, self.provider, events)
         first, second, _static = result["calls"]
         self.assertEqual(result["answers"]["a"]["number"], POOL[0])
         self.assertRecordValues(

@@ -7,11 +7,11 @@ from odoo.modules.registry import Registry
 from odoo.tests import tagged, users
 from odoo.tools import mute_logger
 
-from .number_common import GOOGLE_ADS_URL, NumberAssignmentCommon
+from .common import GOOGLE_ADS_URL, CallTrackingCommon
 
 
 @tagged("post_install", "-at_install")
-class TestNumberConfig(NumberAssignmentCommon):
+class TestNumberConfig(CallTrackingCommon):
     def test_numbers_are_stored_in_e164(self):
         Number = self.env["call.tracking.number"]
         numbers = Number.create(
@@ -151,8 +151,8 @@ class TestNumberConfig(NumberAssignmentCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestNumberAccess(NumberAssignmentCommon):
-    @users("ct_number_salesman")
+class TestNumberAccess(CallTrackingCommon):
+    @users("ct_salesman")
     def test_salesman_reads_config_but_cannot_change_it(self):
         channel = self.env["call.tracking.channel"].browse(self.channel_google.id)
         self.assertEqual(channel.pool_id.number_ids.mapped("number")[0], "+12125550121")
@@ -166,14 +166,14 @@ class TestNumberAccess(NumberAssignmentCommon):
         with self.assertRaises(AccessError):
             self.env["call.tracking.channel.rule"].browse(channel.rule_ids[0].id).unlink()
 
-    @users("ct_number_manager")
+    @users("ct_manager")
     def test_manager_configures(self):
         channel = self.env["call.tracking.channel"].browse(self.channel_google.id)
         channel.name = "Google Search Ads"
         self.env["call.tracking.number"].create({"number": "+12125550151", "pool_id": self.pool.id})
         self.assertEqual(self.pool.with_user(self.env.user).number_count, 4)
 
-    @users("ct_number_manager")
+    @users("ct_manager")
     def test_multi_company_isolation(self):
         # the manager only works in the first company
         self.assertNotIn(self.company_2, self.env.user.company_ids)
@@ -185,14 +185,6 @@ class TestNumberAccess(NumberAssignmentCommon):
             self.env["call.tracking.channel.rule"].browse(self.channel_2.rule_ids.id).utm_source  # noqa: B018
 
     def test_public_and_portal_read_nothing(self):
-        public = self.env.ref("base.public_user")
-        portal = self.env["res.users"].create(
-            {
-                "name": "Paula Portal",
-                "login": "ct_number_portal",
-                "groups_id": [(6, 0, [self.env.ref("base.group_portal").id])],
-            }
-        )
         records = (
             self.channel_google,
             self.channel_google.rule_ids[:1],
@@ -203,7 +195,7 @@ class TestNumberAccess(NumberAssignmentCommon):
         session = self.env["call.tracking.session"].search([], limit=1)
         self.env["call.tracking.pool.stat"]._refresh(self.pool)
         stat = self.env["call.tracking.pool.stat"].search([], limit=1)
-        for user in (public, portal):
+        for user in (self.public, self.portal):
             for record in (*records, session, stat):
                 with self.assertRaises(AccessError, msg=f"{user.login} {record}"):
                     record.with_user(user).check_access("read")

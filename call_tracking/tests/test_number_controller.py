@@ -1,12 +1,12 @@
 import json
 
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
 
-from .number_common import GOOGLE_ADS_URL, NumberAssignmentCommon
+from .common import GOOGLE_ADS_URL, CallTrackingHttpCommon
 
 
 @tagged("post_install", "-at_install")
-class TestNumberController(NumberAssignmentCommon, HttpCase):
+class TestNumberController(CallTrackingHttpCommon):
     def post_number(self, body, headers=None):
         return self.url_open(
             "/call_tracking/number",
@@ -17,7 +17,7 @@ class TestNumberController(NumberAssignmentCommon, HttpCase):
     def test_visitor_of_the_odoo_website_is_linked(self):
         # a logged-in visitor of the website: website.visitor finds them by
         # their partner (for anonymous visitors, by their session)
-        self.authenticate("ct_number_salesman", "ct_number_salesman")
+        self.authenticate("ct_salesman", "ct_salesman")
         website = self.env["website"].get_current_website()
         visitor = self.env["website.visitor"].create(
             {"access_token": self.salesman.partner_id.id, "website_id": website.id}

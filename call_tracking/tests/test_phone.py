@@ -1,11 +1,12 @@
 from odoo.exceptions import ValidationError
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 
 from ..tools.phone import caller_to_e164
+from .common import CallTrackingCommon
 
 
 @tagged("post_install", "-at_install")
-class TestPhoneHelpers(TransactionCase):
+class TestPhoneHelpers(CallTrackingCommon):
     """Numbers the module stores (phone_validation's ``_phone_format_number``)
     and caller ids as providers send them."""
 
@@ -19,7 +20,7 @@ class TestPhoneHelpers(TransactionCase):
         """Tracking, fallback and default numbers are read with the country
         of their company as the default region."""
         normalise = self.env["call.tracking.number"]._normalise_number
-        company = self.env.company
+        company = self.company
         self.assertEqual(normalise("044 123 4567", company, country=self.ukraine), "+380441234567")
         self.assertEqual(normalise(" (212) 555-0141 ", company, country=self.usa), "+12125550141")
         self.assertEqual(normalise("+380 44 123 4567", company, country=self.usa), "+380441234567")
@@ -76,10 +77,9 @@ class TestPhoneHelpers(TransactionCase):
         else:
             expected = lookalike | zed | adam | acme
         self.assertEqual(candidates.ids, expected.ids)
-        provider = self.env["call.tracking.provider"].create({"name": "Phone provider"})
         call = self.env["call.tracking.call"].create(
             {
-                "provider_id": provider.id,
+                "provider_id": self.provider.id,
                 "provider_call_id": "phone-1",
                 "company_id": self.env.company.id,
                 "caller_number": "+380501112233",

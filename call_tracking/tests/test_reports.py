@@ -1,16 +1,13 @@
 import csv
 from datetime import datetime, timedelta
 
-from odoo import Command
 from odoo.exceptions import AccessError
-from odoo.tests import tagged
-from odoo.tests.common import TransactionCase
+from odoo.tests import tagged, users
 from odoo.tools import SQL
 from odoo.tools.misc import file_open, file_path
 
-from odoo.addons.mail.tests.common import mail_new_test_user
-
 from ..tools.pool_sizing import erlang_b
+from .common import CallTrackingCommon
 
 CALL_MEASURES = [
     "call_count:sum",
@@ -30,7 +27,7 @@ CALL_MEASURES = [
 
 
 @tagged("post_install", "-at_install")
-class TestCallTrackingReports(TransactionCase):
+class TestCallTrackingReports(CallTrackingCommon):
     """7 calls on 2 channels over January and February 2026 with known
     outcomes; every expected figure below is computed by hand.
 
@@ -53,31 +50,7 @@ class TestCallTrackingReports(TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company = cls.env.company
         cls.company.partner_id.tz = "Europe/Kyiv"  # UTC+2 in winter
-        cls.company_b = cls.env["res.company"].create({"name": "Other Company"})
-        cls.salesman = mail_new_test_user(
-            cls.env,
-            login="ct_report_salesman",
-            groups="sales_team.group_sale_salesman",
-            company_id=cls.company.id,
-        )
-        cls.manager = mail_new_test_user(
-            cls.env,
-            login="ct_report_manager",
-            groups="sales_team.group_sale_manager",
-            company_id=cls.company.id,
-        )
-        cls.manager_b = mail_new_test_user(
-            cls.env,
-            login="ct_report_manager_b",
-            groups="sales_team.group_sale_manager",
-            company_id=cls.company_b.id,
-            company_ids=[Command.set(cls.company_b.ids)],
-        )
-        cls.provider = cls.env["call.tracking.provider"].create(
-            {"name": "Report Provider", "kind": "generic", "company_id": cls.company.id}
-        )
         cls.google, cls.board = cls.env["call.tracking.channel"].create(
             [
                 {"name": "Google (report)", "company_id": cls.company.id},
@@ -443,14 +416,14 @@ class TestCallTrackingReports(TransactionCase):
                     report.with_user(self.salesman).search([], limit=1)
                 # another company's manager sees none of these figures
                 self.assertFalse(
-                    report.with_user(self.manager_b).search_count([("company_id", "!=", False)])
+                    report.with_user(self.manager_2).search_count([("company_id", "!=", False)])
                 )
         self.assertEqual(
             self.env["call.tracking.call.report"].with_user(self.manager).search_count(self.domain),
             7,
         )
         self.assertFalse(
-            self.env["call.tracking.call.report"].with_user(self.manager_b).search_count([])
+            self.env["call.tracking.call.report"].with_user(self.manager_2).search_count([])
         )
         with self.assertRaises(AccessError):
             self.env["call.tracking.cost"].with_user(self.salesman).search([], limit=1)
@@ -498,22 +471,18 @@ class TestCallTrackingReports(TransactionCase):
 
 
 @tagged("post_install", "-at_install")
-class TestPoolHealth(TransactionCase):
+class TestPoolHealth(CallTrackingCommon):
     """Two hours of a 3-number pool: 10 arrivals (1 exhaustion) then 30
     arrivals (9 exhaustions), and 4 calls of which 1 is unattributed."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.manager = mail_new_test_user(
-            cls.env, login="ct_pool_manager", groups="sales_team.group_sale_manager"
-        )
         cls.env.company.call_tracking_exhaustion_target = 1.0
         cls.pool = cls.env["call.tracking.pool"].create({"name": "Health pool", "hold_minutes": 30})
         cls.numbers = cls.env["call.tracking.number"].create(
             [{"number": f"+38044555000{index}", "pool_id": cls.pool.id} for index in range(3)]
         )
-        provider = cls.env["call.tracking.provider"].create({"name": "Health provider"})
         hour = datetime.now().replace(minute=0, second=0, microsecond=0)
         cls.env["call.tracking.pool.stat"].create(
             [
@@ -536,7 +505,7 @@ class TestPoolHealth(TransactionCase):
         cls.env["call.tracking.call"].create(
             [
                 {
-                    "provider_id": provider.id,
+                    "provider_id": cls.provider.id,
                     "provider_call_id": f"health-{index}",
                     "company_id": cls.env.company.id,
                     "number_id": cls.numbers[index % 3].id,
@@ -589,23 +558,21 @@ class TestPoolHealth(TransactionCase):
 
 
 @tagged("post_install", "-at_install")
-class TestCostImport(TransactionCase):
+class TestCostImport(CallTrackingCommon):
+    @users("ct_admin")
     def test_import_cost_template(self):
-        """The CSV template shipped in static/ imports as is (Odoo's import)."""
-        channels = self.env["call.tracking.channel"]
-        names = {"Google Ads", "Facebook Ads", "Billboard"}
-        existing = set(channels.search([("name", "in", list(names))]).mapped("name"))
-        channels.create([{"name": name} for name in names - existing])  # without demo data
+        """The CSV template shipped in static/ imports as is (Odoo's import),
+        onto the company's channels of the same names."""
         path = file_path("call_tracking/static/csv/call_tracking_cost_template.csv")
         with file_open(path) as template:
             header, *rows = list(csv.reader(template))
-        manager = mail_new_test_user(
-            self.env, login="ct_cost_importer", groups="call_tracking.call_tracking_group_manager"
-        )
-        result = self.env["call.tracking.cost"].with_user(manager).load(header, rows)
+        result = self.env["call.tracking.cost"].load(header, rows)
         self.assertFalse(result["messages"], result["messages"])
         costs = self.env["call.tracking.cost"].browse(result["ids"])
         self.assertEqual(len(costs), 3)
         self.assertEqual(sum(costs.mapped("amount")), 4700.0)
-        board = costs.filtered(lambda cost: cost.channel_id.name == "Billboard")
+        self.assertEqual(
+            costs.channel_id, self.channel_google | self.channel_facebook | self.channel_billboard
+        )
+        board = costs.filtered(lambda cost: cost.channel_id == self.channel_billboard)
         self.assertEqual(str(board.date_to), "2026-03-31")

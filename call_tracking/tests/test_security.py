@@ -6,29 +6,19 @@ a second company with its own sales manager; a salesperson, a sales
 manager, a portal user and the public user.
 """
 
-import json
-
-from odoo import Command, fields
+from odoo import fields
 from odoo.exceptions import AccessError
-from odoo.tests import new_test_user, tagged, users
+from odoo.tests import tagged, users
 
-from ..models.call_tracking_provider_generic import generic_signature
-from .number_common import GOOGLE_ADS_URL, POOL, NumberAssignmentCommon
-from .webhook_common import receive_webhook
-
-SECRET = "security-test-secret"
+from .common import GOOGLE_ADS_URL, POOL, SECRET, CallTrackingCommon
 
 
 @tagged("post_install", "-at_install")
-class TestCallTrackingSecurity(NumberAssignmentCommon):
+class TestCallTrackingSecurity(CallTrackingCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         env = cls.env
-        cls.provider = env["call.tracking.provider"].create(
-            {"name": "Security PBX", "secret": SECRET, "user_id": cls.salesman.id}
-        )
-        (cls.pool_numbers | cls.number_seo).provider_id = cls.provider
         # a visitor from Google Ads leases the first pool number and calls it
         cls.answer = env["call.tracking.session"]._assign_number(cls.company, url=GOOGLE_ADS_URL)
         cls.session = env["call.tracking.session"].search(
@@ -44,15 +34,7 @@ class TestCallTrackingSecurity(NumberAssignmentCommon):
             "talk_duration": 50,
             "status": "answered",
         }
-        body = json.dumps(payload).encode()
-        status, _content_type, answer = receive_webhook(
-            cls.provider.sudo(),
-            {
-                "method": "POST",
-                "headers": {"X-Call-Tracking-Signature": generic_signature(SECRET, body)},
-                "body": body,
-            },
-        )
+        status, _content_type, answer = cls._receive_signed(payload)
         assert status == 200, answer
         cls.call = env["call.tracking.call"].search([("provider_call_id", "=", "security-1")])
         env["call.tracking.cost"].create(
@@ -67,18 +49,6 @@ class TestCallTrackingSecurity(NumberAssignmentCommon):
             {"name": "Company only reason", "company_id": cls.company.id}
         )
         env["call.tracking.pool.stat"]._refresh(cls.pool)
-        cls.manager_2 = new_test_user(
-            env,
-            login="ct_security_manager_2",
-            groups="sales_team.group_sale_manager",
-            name="Other Company Manager",
-            company_id=cls.company_2.id,
-            company_ids=[Command.set(cls.company_2.ids)],
-        )
-        cls.portal = new_test_user(
-            env, login="ct_security_portal", groups="base.group_portal", name="Paula Portal"
-        )
-        cls.public = env.ref("base.public_user")
         cls.module_models = [
             model
             for model in env["ir.model"]
@@ -107,12 +77,12 @@ class TestCallTrackingSecurity(NumberAssignmentCommon):
     # provider secrets
     # ------------------------------------------------------------------
 
-    @users("ct_number_salesman")
+    @users("ct_salesman")
     def test_salesperson_never_reads_provider_secrets(self):
         provider = self.provider.with_env(self.env)
         number = self.pool_numbers[0].with_env(self.env)
         # the provider itself is readable (its name shows on numbers and calls)
-        self.assertEqual(provider.read(["name"])[0]["name"], "Security PBX")
+        self.assertEqual(provider.read(["name"])[0]["name"], "Generic test provider")
         self.assertNotIn("secret", provider.fields_get())
         for fname in ("secret", "webhook_token", "webhook_url"):
             with self.subTest(field=fname):
@@ -133,7 +103,7 @@ class TestCallTrackingSecurity(NumberAssignmentCommon):
         with self.assertRaises(AccessError):
             self.env["call.tracking.provider"].read_group([], ["__count"], ["secret"])
 
-    @users("ct_number_manager")
+    @users("ct_manager")
     def test_manager_sets_but_never_reads_provider_secrets(self):
         """A call tracking (and sales) manager sees the webhook URL and sets
         the signing secret through the write-only field, but cannot read it
@@ -155,19 +125,27 @@ class TestCallTrackingSecurity(NumberAssignmentCommon):
         self.assertEqual(provider.read(["secret_input"])[0]["secret_input"], False, "write-only")
         self.assertEqual(provider.sudo().secret, "a new secret")
 
+    @users("ct_settings_admin")
     def test_settings_admin_reads_provider_secrets(self):
-        admin = new_test_user(
-            self.env,
-            login="ct_settings_admin",
-            groups="base.group_system,call_tracking.call_tracking_group_manager",
-        )
-        self.assertEqual(self.provider.with_user(admin).read(["secret"])[0]["secret"], SECRET)
+        provider = self.provider.with_env(self.env)
+        self.assertEqual(provider.read(["secret"])[0]["secret"], SECRET)
+
+    @users("ct_admin")
+    def test_call_tracking_admin_sets_but_never_reads_provider_secrets(self):
+        """A Call Tracking administrator who is not a Settings administrator
+        configures providers but cannot read their secret."""
+        provider = self.provider.with_env(self.env)
+        self.assertTrue(provider.has_secret)
+        with self.assertRaises(AccessError):
+            provider.read(["secret"])
+        provider.write({"secret_input": "rotated"})
+        self.assertEqual(provider.sudo().secret, "rotated")
 
     # ------------------------------------------------------------------
     # visitor sessions
     # ------------------------------------------------------------------
 
-    @users("ct_number_salesman")
+    @users("ct_salesman")
     def test_salesperson_reads_no_visitor_session(self):
         with self.assertRaises(AccessError):
             self.env["call.tracking.session"].search([])
@@ -189,7 +167,7 @@ class TestCallTrackingSecurity(NumberAssignmentCommon):
         self.assertTrue(call["session_id"]["display_name"])
         self.assertNotIn(self.answer["visitor"], call["session_id"]["display_name"])
 
-    @users("ct_number_manager")
+    @users("ct_manager")
     def test_manager_reads_sessions(self):
         session = self.env["call.tracking.session"].search(
             [("visitor_key", "=", self.answer["visitor"])]

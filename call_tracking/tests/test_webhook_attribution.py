@@ -1,39 +1,19 @@
-import json
-
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged, users
 
-from odoo.addons.call_tracking.models.call_tracking_provider_generic import generic_signature
-
-from .webhook_common import (
-    CALLER,
-    FALLBACK,
-    SECRET,
-    STATIC,
-    TRACKED,
-    WebhookTransactionCase,
-    later,
-    receive_webhook,
-)
+from .common import CALLER, FALLBACK, STATIC, TRACKED, CallTrackingCommon, later
 
 
 @tagged("post_install", "-at_install")
-class TestWebhookAttribution(WebhookTransactionCase):
+class TestWebhookAttribution(CallTrackingCommon):
     def test_provider_team_and_salesperson_of_its_company(self):
-        other = self.env["res.company"].create({"name": "Other CT company"})
-        other_team = self.env["crm.team"].create({"name": "Other team", "company_id": other.id})
-        with self.assertRaises(UserError):
-            self.provider.team_id = other_team
-        other_user = self.env["res.users"].create(
-            {
-                "name": "Other company user",
-                "login": "ct_other_company_user",
-                "company_id": other.id,
-                "company_ids": [(6, 0, other.ids)],
-            }
+        other_team = self.env["crm.team"].create(
+            {"name": "Other team", "company_id": self.company_2.id}
         )
         with self.assertRaises(UserError):
-            self.provider.user_id = other_user
+            self.provider.team_id = other_team
+        with self.assertRaises(UserError):
+            self.provider.user_id = self.manager_2
         self.provider.team_id = self.team  # same company: fine
 
     def test_live_session(self):
@@ -123,25 +103,11 @@ class TestWebhookAttribution(WebhookTransactionCase):
 
 
 @tagged("post_install", "-at_install")
-class TestWebhookAccess(WebhookTransactionCase):
+class TestWebhookAccess(CallTrackingCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.call = cls._process_cls(cls._event_cls())
-        cls.other_company = cls.env["res.company"].create({"name": "Other CT Company"})
-        cls.other_user = cls.env["res.users"].create(
-            {
-                "name": "Other Manager",
-                "login": "ct_other_manager",
-                "company_id": cls.other_company.id,
-                "company_ids": [(6, 0, cls.other_company.ids)],
-                "groups_id": [(6, 0, cls.env.ref("sales_team.group_sale_manager").ids)],
-            }
-        )
-
-    @classmethod
-    def _event_cls(cls):
-        return {
+        payload = {
             "event": "call_end",
             "call_id": "acc-1",
             "from": CALLER,
@@ -150,16 +116,9 @@ class TestWebhookAccess(WebhookTransactionCase):
             "duration": 10,
             "status": "answered",
         }
-
-    @classmethod
-    def _process_cls(cls, payload):
-        body = json.dumps(payload).encode()
-        headers = {"X-Call-Tracking-Signature": generic_signature(SECRET, body)}
-        status, _content_type, answer = receive_webhook(
-            cls.provider.sudo(), {"method": "POST", "headers": headers, "body": body}
-        )
+        status, _content_type, answer = cls._receive_signed(payload)
         assert status == 200, answer
-        return cls.env["call.tracking.call"].search([("provider_call_id", "=", payload["call_id"])])
+        cls.call = cls.env["call.tracking.call"].search([("provider_call_id", "=", "acc-1")])
 
     @users("ct_salesman")
     def test_salesperson_sees_calls_of_own_leads(self):
@@ -207,7 +166,7 @@ class TestWebhookAccess(WebhookTransactionCase):
         with self.assertRaises(AccessError):
             self.provider.with_env(self.env).read(["secret"])
 
-    @users("ct_other_manager")
+    @users("ct_manager_2")
     def test_other_company_sees_nothing(self):
         self.assertFalse(self.env["call.tracking.call"].search([]))
         self.assertFalse(self.env["call.tracking.webhook.event"].search([]))

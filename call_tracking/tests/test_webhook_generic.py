@@ -3,18 +3,18 @@ import random
 from unittest.mock import patch
 
 from odoo.exceptions import AccessError
-from odoo.tests import HttpCase, mute_logger, tagged
+from odoo.tests import mute_logger, tagged
 
 from odoo.addons.call_tracking.models.call_tracking_call import CallTrackingCall
 
 from ..controllers.call_tracking import MAX_BODY as MAX_NUMBER_BODY
 from ..models.call_tracking_provider_generic import generic_signature
 from ..models.call_tracking_webhook_event import MAX_BODY_BYTES, REJECTED_BODY_BYTES
-from .webhook_common import CALLER, SECRET, TRACKED, WebhookHttpCase, later
+from .common import CALLER, SECRET, TRACKED, CallTrackingHttpCommon, later
 
 
 @tagged("post_install", "-at_install")
-class TestWebhookGeneric(WebhookHttpCase):
+class TestWebhookGeneric(CallTrackingHttpCommon):
     def test_start_then_end_one_call_one_lead(self):
         session = self._create_session(
             later(self.call_time, minutes=-5), later(self.call_time, minutes=25)
@@ -57,7 +57,7 @@ class TestWebhookGeneric(WebhookHttpCase):
         self.assertEqual(lead.user_id, self.salesman)
         self.assertEqual(lead.team_id, self.team)
         self.assertIn(CALLER, lead.name)
-        self.assertIn("Google Ads CT", lead.name)
+        self.assertIn(self.channel_ads.name, lead.name)
         self.assertIn("plumber kyiv", lead.description)
         self.assertEqual(self._events().mapped("state"), ["processed", "processed"])
         self.assertEqual(self._events().call_id, call)
@@ -321,7 +321,7 @@ class TestWebhookGeneric(WebhookHttpCase):
 
 
 @tagged("post_install", "-at_install")
-class TestNumberRouteLimits(HttpCase):
+class TestNumberRouteLimits(CallTrackingHttpCommon):
     """The public number route has the same body limits as the webhook."""
 
     def _post(self, data, content_type="application/json"):

@@ -5,10 +5,10 @@ from odoo.tests import tagged, users, warmup
 from odoo.tools import SQL
 
 from ..models.res_partner import PHONE_FIELDS, SANITIZED_INDEX, phone_tail_expression
-from .webhook_common import (
+from .common import (
     CALLER,
     STATIC,
-    WebhookTransactionCase,
+    CallTrackingCommon,
     later,
     receive_webhook,
     signed_generic_request,
@@ -16,7 +16,7 @@ from .webhook_common import (
 
 
 @tagged("post_install", "-at_install")
-class TestWebhookPerformance(WebhookTransactionCase):
+class TestWebhookPerformance(CallTrackingCommon):
     """The webhook hot path: a bounded number of queries per request (run as
     the controller runs it: public user, provider in sudo), notification
     emails queued instead of sent inside the request, and the caller's

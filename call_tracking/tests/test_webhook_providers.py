@@ -13,14 +13,14 @@ from odoo.addons.call_tracking.models.call_tracking_provider_zadarma import (
     zadarma_signed_key,
 )
 
-from .webhook_common import CALLER, TRACKED, WebhookHttpCase
+from .common import CALLER, TRACKED, CallTrackingHttpCommon
 
 TWILIO_TOKEN = "12345678901234567890123456789012"
 ZADARMA_SECRET = "zadarma-secret-abc"
 
 
 @tagged("post_install", "-at_install")
-class TestWebhookTwilio(WebhookHttpCase):
+class TestWebhookTwilio(CallTrackingHttpCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -173,7 +173,7 @@ class TestWebhookTwilio(WebhookHttpCase):
 
 
 @tagged("post_install", "-at_install")
-class TestWebhookZadarma(WebhookHttpCase):
+class TestWebhookZadarma(CallTrackingHttpCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()

@@ -8,8 +8,10 @@ from werkzeug.exceptions import InternalServerError
 
 from odoo.exceptions import UserError, ValidationError
 from odoo.http import request
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
 from odoo.tools import config, file_open
+
+from .common import CallTrackingHttpCommon
 
 _logger = logging.getLogger(__name__)
 
@@ -45,10 +47,12 @@ PAGE_ARCH = """
 PAGE_URL = "/call-tracking-tour"
 
 
-class WebsiteSwapCase(HttpCase):
+class WebsiteSwapCase(CallTrackingHttpCommon):
     """A website whose company number is +380 44 123 4567 (and a mobile
     listed as another company number), a one-number pool for Google Ads
-    visitors, and a website page writing those numbers."""
+    visitors, and a website page writing those numbers. The fixture world's
+    channels are archived: only this case's channel recognises a visitor,
+    so a direct visit keeps the company number."""
 
     @classmethod
     def setUpClass(cls):

@@ -5,9 +5,9 @@ import { stepUtils } from "@web_tour/tour_service/tour_utils";
 
 // Records created by call_tracking/tests/test_backend_tour.py: the opportunity
 // "Tour call lead", assigned to the salesperson, with one call from the
-// channel "Tour Billboard"; a call to qualify.
+// channel "Billboard"; a call to qualify.
 const LEAD = "Tour call lead";
-const CHANNEL = "Tour Billboard";
+const CHANNEL = "Billboard";
 
 const qualityBadge = (quality, decoration) =>
     `.o_form_view .o_field_widget[name=call_quality] .badge.${decoration}:contains(${quality})`;
