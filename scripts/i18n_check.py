@@ -113,7 +113,7 @@ def export_pot(target):
             raise devlib.SetupError(f"export failed (exit {rc}); log {log}")
     finally:
         devlib.drop_db(db)
-    print(f"exported {Path(target).relative_to(ROOT)} from database {db} (dropped)")
+    print(f"exported {target} from database {db} (dropped)")
 
 
 def main():
