@@ -49,6 +49,7 @@
         "web.assets_tests": [
             "call_tracking/static/tests/tours/call_tracking_tour.js",
             "call_tracking/static/tests/tours/call_tracking_backend_tour.js",
+            "call_tracking/static/tests/tours/call_tracking_i18n_tour.js",
         ],
     },
     "application": True,

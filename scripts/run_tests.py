@@ -2,6 +2,8 @@
 """The test command behind `make test` (and `make bench`).
 
 1. lint: ruff check, ruff format --check, pylint-odoo mandatory checks;
+   translations: scripts/i18n_check.py (uk.po and ru.po translate every msgid
+   of the template, same placeholders and markup, msgfmt --check), one check;
 2. Odoo's own test runner on a fresh database copied from a cached template
    (the module's dependencies installed with demo data):
    ``-i call_tracking --test-enable --test-tags /call_tracking``;
@@ -90,6 +92,31 @@ def run_lint(tally, logdir):
     if failed:
         tally.failed += 1  # lint counts as one failed test
     tally.lines.append(f"lint: {'FAILED (' + ', '.join(failed) + ')' if failed else 'ok'}")
+
+
+# ------------------------------------------------------------------ translations
+
+
+def run_translations(tally, logdir):
+    """scripts/i18n_check.py against the committed template, counted as one
+    test (the Odoo test TestTranslations checks the template is fresh)."""
+    section("translations")
+    cmd = [devlib.python(), str(ROOT / "scripts" / "i18n_check.py")]
+    proc = subprocess.run(
+        cmd, cwd=ROOT, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL
+    )
+    output = (proc.stdout + proc.stderr).strip()
+    (logdir / "translations.log").write_text(
+        f"$ {' '.join(cmd)}\n{output}\nexit {proc.returncode}\n"
+    )
+    out(clip(output, 40))
+    if proc.returncode:
+        tally.failed += 1
+        tally.problem("translations (scripts/i18n_check.py)", output)
+    else:
+        tally.passed += 1
+    coverage = "; ".join(line for line in output.splitlines() if "msgids translated" in line)
+    tally.lines.append(f"translations: {'FAILED' if proc.returncode else 'ok'} ({coverage})")
 
 
 # ------------------------------------------------------------------ Odoo tests
@@ -253,6 +280,9 @@ def parse_args():
         "ODOO_TEST_TIMEOUT (seconds, default 3600). Arguments after -- go to pytest.",
     )
     parser.add_argument("--no-lint", action="store_true", help="skip ruff/pylint")
+    parser.add_argument(
+        "--no-i18n", action="store_true", help="skip the translation check (also --no-lint)"
+    )
     parser.add_argument("--no-odoo", action="store_true", help="skip Odoo's test runner")
     parser.add_argument("--no-pytest", action="store_true", help="skip pytest")
     parser.add_argument(
@@ -280,6 +310,8 @@ def main():
         devlib.cleanup_stale_dbs(out)
         if not args.no_lint:
             run_lint(tally, logdir)
+        if not (args.no_lint or args.no_i18n):
+            run_translations(tally, logdir)
         if not args.no_odoo:
             try:
                 template = devlib.ensure_template(logdir, out)

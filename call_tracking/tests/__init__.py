@@ -16,3 +16,4 @@ from . import test_webhook_perf
 from . import test_lead_merge
 from . import test_demo_data
 from . import test_webhook_inbox
+from . import test_translations
