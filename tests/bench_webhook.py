@@ -91,7 +91,9 @@ def run(base_url, rpc, calls=CALLS, concurrency=CONCURRENCY, log_path=None):
         f"= {webhook_rate:.1f} calls/s ({2 * calls / webhook_s:.1f} requests/s), "
         f"{concurrency} clients"
         f"\nbare crm.lead create over JSON-RPC: {calls} in {rpc_s:.2f}s = {rpc_rate:.1f} leads/s"
-        f"\nratio webhook calls/s : RPC leads/s = {webhook_rate / rpc_rate:.2f}",
+        f"\nratio webhook calls/s : RPC leads/s = {webhook_rate / rpc_rate:.2f}"
+        # the machine's load: figures of a busy machine are not comparable
+        f"\nload average (1, 5, 15 min): {', '.join(f'{x:.2f}' for x in os.getloadavg())}",
         flush=True,
     )
     if log_path:

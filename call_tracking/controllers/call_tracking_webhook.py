@@ -28,8 +28,9 @@ ERROR_STATUSES = (
 class CallTrackingWebhookController(http.Controller):
     """Provider webhooks, laid out as Odoo's payment providers' webhooks:
     the controller finds the provider, reads the request, has the provider
-    verify it, stores the inbox entry, delegates the processing, and builds
-    every answer from the results and exceptions of the models."""
+    verify it, has the inbox store the entry with the outcome of its
+    processing, and builds every answer from the results and exceptions of
+    the models."""
 
     @http.route(
         "/call_tracking/webhook/<string:token>",
@@ -66,9 +67,8 @@ class CallTrackingWebhookController(http.Controller):
         except WebhookSignatureError as exc:
             Event._create_rejected(provider_sudo, request_data, exc.reason)
             return cls._error(exc)
-        event_sudo = Event._create_from_request(provider_sudo, request_data)
         try:
-            events = event_sudo._process(request_data)
+            _event_sudo, events = Event._create_and_process(provider_sudo, request_data)
         except WebhookError as exc:
             return cls._error(exc)
         answer = provider_sudo._get_webhook_answer(events)

@@ -294,12 +294,16 @@ class CallTrackingCall(models.Model):
         """The values an event writes: identification fields only fill
         blanks; an end's data (end, durations, status, recording) wins over
         what is stored, unless it ended before the stored end."""
-        company = self.company_id
         vals = {}
         for fname, key in (("caller_number", "from"), ("called_number", "to")):
             if self[fname]:
                 continue  # known since an earlier event: no parsing again
-            number = caller_to_e164(event.get(key), company.country_id)
+            raw = event.get(key)
+            # an international number is read without a default region: the
+            # company's country (a computed address field) is not needed
+            international = isinstance(raw, str) and raw.lstrip().startswith("+")
+            country = self.env["res.country"] if international else self.company_id.country_id
+            number = caller_to_e164(raw, country)
             if number:
                 vals[fname] = number
         for fname, key in (("start_at", "start"), ("answer_at", "answer")):
@@ -399,7 +403,9 @@ class CallTrackingCall(models.Model):
         self.ensure_one()
         if not called_number:
             return False
-        if (
+        if self.company_id.call_tracking_default_number == called_number:
+            return True
+        return bool(
             self.env["call.tracking.pool"]
             .with_context(active_test=False)
             .search_count(
@@ -409,9 +415,7 @@ class CallTrackingCall(models.Model):
                 ],
                 limit=1,
             )
-        ):
-            return True
-        return self.company_id.call_tracking_default_number == called_number
+        )
 
     def _get_utm_values(self, session, channel):
         """UTM records of the visit (its raw utm_* values, found or created)

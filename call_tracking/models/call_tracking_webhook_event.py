@@ -42,10 +42,16 @@ KEPT_HEADERS_LOWER = frozenset(
 )
 
 
+def _caused(error, cause):
+    """``error`` raised later ``from cause``."""
+    error.__cause__ = cause
+    return error
+
+
 class CallTrackingWebhookEvent(models.Model):
-    """Raw inbox of provider webhooks: every request is stored before it is
-    parsed, so nothing a provider sent is ever lost, and an entry can be
-    processed again once the cause of its failure is fixed."""
+    """Raw inbox of provider webhooks: every request is stored whatever its
+    parsing and processing do, so nothing a provider sent is ever lost, and
+    an entry can be processed again once the cause of its failure is fixed."""
 
     _name = "call.tracking.webhook.event"
     _description = "Call Tracking Webhook Event"
@@ -181,16 +187,50 @@ class CallTrackingWebhookEvent(models.Model):
     # Processing
     # ------------------------------------------------------------------
 
+    @api.model
+    def _create_and_process(self, provider, request_data):
+        """Process a verified request and store its inbox entry with the
+        outcome, in one insert; return ``(entry, events)``.
+
+        The processing runs in a savepoint, so the entry is stored whatever
+        the processing does: when it fails, only the processing is rolled
+        back, the entry keeps the error and the ``WebhookError`` is raised
+        again for the caller to answer. As when the entry was inserted
+        first, the entry and the processing are committed together, and
+        both are rolled back only when Odoo retries the whole request after
+        a concurrency error."""
+        values = self._prepare_request_values(provider, request_data)
+        events, outcome, error = self._run_processing(
+            provider, request_data, values["body_truncated"]
+        )
+        entry = self.create({**values, **outcome})
+        if error:
+            raise error from error.__cause__
+        return entry, events
+
     def _process(self, request_data=None):
         """Parse the stored, verified request and apply its events; return
         the events. The processing runs in a savepoint: when it fails, only
         the processing is rolled back, the entry keeps the error and the
         ``WebhookError`` is raised again for the caller to answer."""
         self.ensure_one()
-        provider = self.provider_id
         request_data = request_data or self._get_request_data()
+        events, outcome, error = self._run_processing(
+            self.provider_id, request_data, self.body_truncated
+        )
+        self.write(outcome)
+        if error:
+            raise error from error.__cause__
+        return events
+
+    @api.model
+    def _run_processing(self, provider, request_data, body_truncated=False):
+        """Parse a verified request and apply its events in a savepoint:
+        ``(events, the entry's outcome values, None)``, or after a failure
+        (rolled back to the savepoint) ``([], the entry's error values, the
+        WebhookError to raise)``."""
         try:
-            if self.body_truncated:
+            if body_truncated:
                 raise WebhookBodyTooLargeError(
                     self.env._("The body was not kept whole: it cannot be processed.")
                 )
@@ -199,34 +239,39 @@ class CallTrackingWebhookEvent(models.Model):
                 calls = self.env["call.tracking.call"]._process_webhook_events(provider, events)
         except WebhookError as exc:
             state = "rejected" if isinstance(exc, WebhookSignatureError) else "error"
-            self._mark(state, exc.reason)
-            raise
+            return [], {"state": state, "error_message": exc.reason}, exc
         except UniqueViolation as exc:
             # two provider call ids for the same signed values (Zadarma)
             reason = self.env._("Another call already carries the same signed values.")
-            self._mark("rejected", reason)
-            raise WebhookSignatureError(reason) from exc
+            return (
+                [],
+                {"state": "rejected", "error_message": reason},
+                _caused(WebhookSignatureError(reason), exc),
+            )
         except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
             # Let Odoo retry the whole request in a new transaction.
             raise
         except Exception as exc:  # the raw event must survive any processing failure
-            _logger.exception("Call tracking webhook event %s failed", self.id)
+            _logger.exception(
+                "Call tracking webhook event %s of provider %s failed",
+                self.id or "(new)",
+                provider.id,
+            )
             # the details stay in the inbox entry and the log: the provider
             # only learns that processing failed (no internals in the answer)
-            self._mark("error", self.env._("Processing failed: %s", exc))
-            raise WebhookProcessingError(self.env._("Processing failed.")) from exc
+            values = {"state": "error", "error_message": self.env._("Processing failed: %s", exc)}
+            error = WebhookProcessingError(self.env._("Processing failed."))
+            return [], values, _caused(error, exc)
         first = events[0] if events else {}
-        self.write(
-            {
-                "state": "processed",
-                "error_message": False,
-                "processed_at": fields.Datetime.now(),
-                "call_id": calls[:1].id,
-                "provider_call_id": str(first.get("call_id") or "")[:255] or False,
-                "event_type": ", ".join(sorted({e.get("event") or "" for e in events}))[:64],
-            }
-        )
-        return events
+        outcome = {
+            "state": "processed",
+            "error_message": False,
+            "processed_at": fields.Datetime.now(),
+            "call_id": calls[:1].id,
+            "provider_call_id": str(first.get("call_id") or "")[:255] or False,
+            "event_type": ", ".join(sorted({e.get("event") or "" for e in events}))[:64],
+        }
+        return events, outcome, None
 
     def action_reprocess(self):
         """Verify and process the stored requests again.
