@@ -248,6 +248,8 @@ def generate_html(rst_text, source_path):
             "_disable_config": True,
         },
     )
+    # Odoo (17+) warns about an XML declaration in a module description
+    html = re.sub(r"\A<\?xml [^>]*\?>\s*", "", html)
     return html if html.endswith("\n") else html + "\n"
 
 
