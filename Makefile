@@ -6,7 +6,7 @@ PYTHON := .venv/bin/python
 #   make test ARGS="--no-lint --no-pytest --test-tags /call_tracking:TestMenus"
 ARGS ?=
 
-.PHONY: demo test bench setup clean-db
+.PHONY: demo test bench setup clean-db readme wheel
 
 setup:
 	@bash scripts/setup.sh
@@ -23,3 +23,13 @@ bench: setup
 # drop the cached template and test databases (not the demo database)
 clean-db: setup
 	@$(PYTHON) -u scripts/clean_db.py
+
+# regenerate call_tracking/README.rst and static/description/index.html from
+# call_tracking/readme/*.md and the manifest (make test checks they are current)
+README_ARGS := --addon-dir call_tracking --org-name call-tracking --repo-name call_tracking --branch 18.0
+readme: setup
+	@$(PYTHON) scripts/gen_addon_readme.py $(README_ARGS)
+
+# build the addon's wheel into dist/ (odoo_addon_call_tracking-18.0.*.whl)
+wheel: setup
+	@$(PYTHON) -m pip wheel --no-deps --no-build-isolation --wheel-dir dist ./call_tracking

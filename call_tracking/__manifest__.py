@@ -7,7 +7,10 @@
     "author": "call_tracking developers",
     "website": "https://github.com/call-tracking/call_tracking",
     "license": "LGPL-3",
-    "depends": ["crm", "website_crm", "utm", "phone_validation", "mail"],
+    "maintainers": ["call-tracking"],
+    "development_status": "Beta",
+    # website_crm brings crm, website, utm, phone_validation and mail
+    "depends": ["website_crm"],
     "external_dependencies": {"python": ["phonenumbers", "requests"]},
     "data": [
         "security/call_tracking_groups.xml",
@@ -40,6 +43,9 @@
         # last: six months of visits and calls replayed through the real code
         "demo/call_tracking_traffic_demo.xml",
     ],
+    # read by demo/call_tracking_traffic_demo.xml (the replay), not loaded
+    # as data: listed for the OCA "file-not-used" check
+    "oca_data_manual": ["demo/call_tracking_traffic_demo.csv"],
     "assets": {
         "web.assets_frontend": [
             # plain script (no Odoo module): also served to external sites

@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """The test command behind `make test` (and `make bench`).
 
-1. lint: ruff check, ruff format --check, pylint-odoo mandatory checks;
+1. lint: ruff check, ruff format --check, pylint-odoo mandatory checks, and
+   ``pre-commit run --all-files`` (OCA's manifest/XML/PO checks, the
+   generated addon README; .pre-commit-config.yaml);
    translations: scripts/i18n_check.py (uk.po and ru.po translate every msgid
    of the template, same placeholders and markup, msgfmt --check), one check;
 2. Odoo's own test runner on a fresh database copied from a cached template
    (the module's dependencies installed with demo data):
    ``-i call_tracking --test-enable --test-tags /call_tracking``;
-3. pytest on tests/ against a real Odoo server on that same database.
+3. pytest on tests/ against a real Odoo server on that same database (and
+   the packaging and deployment checks: tests/test_packaging.py,
+   tests/test_deploy.py).
 
 Odoo's log is read, not just its exit code. The last line printed is
 ``N passed, N failed`` for all layers; the exit code is 1 when anything failed.
@@ -74,11 +78,27 @@ def run_lint(tally, logdir):
     )
     if have_pylint and (ROOT / MODULE).is_dir():
         steps.append(("pylint-odoo", [py, "-m", "pylint", "--rcfile=.pylintrc", MODULE]))
+    # .pre-commit-config.yaml: ruff again, OCA's manifest/XML/CSV/PO checks and
+    # the generated addon README; its pylint-odoo hook is the step above
+    steps.append(
+        (
+            "pre-commit run --all-files",
+            [py, "-m", "pre_commit", "run", "--all-files", "--show-diff-on-failure"],
+            {"SKIP": "pylint-odoo", "PRE_COMMIT_COLOR": "never"},
+        )
+    )
     failed = []
     with open(logdir / "lint.log", "w") as log:
-        for name, cmd in steps:
+        for name, cmd, *extra_env in steps:
+            env = dict(os.environ, **extra_env[0]) if extra_env else None
             proc = subprocess.run(
-                cmd, cwd=ROOT, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL
+                cmd,
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+                stdin=subprocess.DEVNULL,
             )
             output = (proc.stdout + proc.stderr).strip()
             log.write(f"$ {' '.join(cmd)}\n{output}\nexit {proc.returncode}\n\n")

@@ -5,7 +5,8 @@
 #      (skipped while a stamp says the requirement files did not change)
 #   3. PostgreSQL: the server of PGHOST/PGPORT/PGUSER when one is set, else a
 #      private cluster in .local/pg listening only on a Unix socket; role `odoo`
-#   4. Chromium (Odoo's browser tests are silently skipped without it)
+#   4. Chromium (Odoo's browser tests are silently skipped without it), nginx
+#      (`nginx -t` of the deployment example) and prettier (.local/node)
 #   5. .local/odoo.conf and .local/env.sh
 # Safe to run concurrently from the same checkout (flock).
 set -euo pipefail
@@ -16,7 +17,7 @@ VENV=$ROOT/.venv
 ODOO_SRC=${ODOO_SRC:-/opt/odoo-src}
 PYTHON=${PYTHON:-python3}
 # Bump to force a reinstall of the venv on every machine.
-VENV_STAMP_VERSION=1
+VENV_STAMP_VERSION=2
 
 say() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -61,11 +62,18 @@ flock 9
 grep -v -i '^python-ldap' "$ODOO_SRC/requirements.txt" >"$LOCAL/odoo-requirements.txt"
 # cbor2 (Odoo pin) does not build with setuptools>=81: a *build* constraint.
 printf 'setuptools<81\n' >"$LOCAL/build-constraints.txt"
+# `python -m venv` seeds setuptools 65.5, whose pkg_resources looks up
+# distributions by their non-normalised names: Odoo's gevent (websocket)
+# worker then dies at start with "DistributionNotFound: The 'zope.interface'
+# distribution was not found" (its dist-info is zope_interface-*). 75.8+
+# finds it; 80.10 (the last before 81) warns with a UserWarning that Odoo's
+# filter (DeprecationWarning only) lets into every server log.
+printf 'setuptools==78.1.1\n' >"$LOCAL/venv-requirements.txt"
 stamp=$( {
     echo "v$VENV_STAMP_VERSION"
     "$PYTHON" -c 'import sys; print(sys.version)'
     cat "$LOCAL/odoo-requirements.txt" "$ROOT/requirements.txt" "$ROOT/requirements-test.txt" \
-        "$LOCAL/build-constraints.txt"
+        "$LOCAL/build-constraints.txt" "$LOCAL/venv-requirements.txt"
 } | sha256sum | cut -d' ' -f1)
 stamp_file=$VENV/.call_tracking-requirements.sha256
 if [ -x "$VENV/bin/python" ] && [ "$(cat "$stamp_file" 2>/dev/null)" = "$stamp" ]; then
@@ -77,7 +85,8 @@ else
         # --build-constraint / PIP_BUILD_CONSTRAINT needs pip >= 25.3
         "$VENV/bin/python" -m pip install -q --upgrade 'pip>=25.3' &&
         PIP_BUILD_CONSTRAINT="$LOCAL/build-constraints.txt" "$VENV/bin/python" -m pip install \
-            -r "$LOCAL/odoo-requirements.txt" -r "$ROOT/requirements.txt" -r "$ROOT/requirements-test.txt"
+            -r "$LOCAL/venv-requirements.txt" -r "$LOCAL/odoo-requirements.txt" \
+            -r "$ROOT/requirements.txt" -r "$ROOT/requirements-test.txt"
     } >"$LOCAL/logs/pip.log" 2>&1 || { tail -30 "$LOCAL/logs/pip.log" >&2; die "pip install failed (log: $LOCAL/logs/pip.log)"; }
     echo "$stamp" >"$stamp_file"
     say "venv ready"
@@ -161,6 +170,29 @@ fi
 if ! command -v chromium >/dev/null 2>&1 && ! command -v google-chrome >/dev/null 2>&1 \
     && ! command -v chromium-browser >/dev/null 2>&1; then
     apt_install chromium
+fi
+
+# ---------------------------------------------------------------- nginx
+# tests/test_deploy.py checks the reverse proxy of deploy/ with `nginx -t`
+# (the service itself is never started).
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || apt_install nginx-light
+
+# ---------------------------------------------------------------- prettier
+# For the prettier hook of .pre-commit-config.yaml (XML and JS). Pinned here;
+# needs node/npm (Debian: apt-get install nodejs npm).
+PRETTIER_PKGS="prettier@3.10.1 @prettier/plugin-xml@3.4.2"
+NODE_DIR=$LOCAL/node
+if [ "$(cat "$NODE_DIR/.stamp" 2>/dev/null)" != "$PRETTIER_PKGS" ]; then
+    if command -v npm >/dev/null 2>&1; then
+        say "installing $PRETTIER_PKGS into .local/node (npm)"
+        mkdir -p "$NODE_DIR"
+        # shellcheck disable=SC2086
+        npm install --no-save --no-audit --no-fund --prefix "$NODE_DIR" $PRETTIER_PKGS \
+            >"$LOCAL/logs/npm.log" 2>&1 && echo "$PRETTIER_PKGS" >"$NODE_DIR/.stamp" \
+            || say "WARNING: npm install of prettier failed (log: .local/logs/npm.log)"
+    else
+        say "WARNING: npm not found: the prettier hook of .pre-commit-config.yaml cannot run"
+    fi
 fi
 
 # ---------------------------------------------------------------- config
