@@ -84,8 +84,8 @@ class CallTrackingController(http.Controller):
         """The request body as a dict of checked values; ValueError or
         TypeError with a reason the caller may read."""
         httprequest = request.httprequest
-        if httprequest.content_length and httprequest.content_length > MAX_BODY:
-            raise ValueError("request body too large")
+        # (a larger announced body was refused by the route's
+        # max_content_length before this runs)
         # cached: Odoo replays the request after a serialization failure
         raw = httprequest.get_data(cache=True, parse_form_data=False)
         if len(raw) > MAX_BODY:

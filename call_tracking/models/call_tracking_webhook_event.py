@@ -142,11 +142,6 @@ class CallTrackingWebhookEvent(models.Model):
         }
 
     @api.model
-    def _create_from_request(self, provider, request_data):
-        """The inbox entry of a verified request, before its processing."""
-        return self.create(self._prepare_request_values(provider, request_data))
-
-    @api.model
     def _create_rejected(self, provider, request_data, reason):
         """The inbox entry of a request refused for its signature: only the
         first few KB of its body are kept (flagged truncated)."""
