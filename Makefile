@@ -6,7 +6,7 @@ PYTHON := .venv/bin/python
 #   make test ARGS="--no-lint --no-pytest --test-tags /call_tracking:TestMenus"
 ARGS ?=
 
-.PHONY: demo test bench setup clean-db readme wheel
+.PHONY: demo test bench stress setup clean-db readme wheel
 
 setup:
 	@bash scripts/setup.sh
@@ -19,6 +19,11 @@ test: setup
 
 bench: setup
 	@$(PYTHON) -u scripts/run_tests.py --bench $(ARGS)
+
+# the stress harness (tests/test_stress.py) at full volume; make test runs a
+# tenth of it. Prints one table of figures.
+stress: setup
+	@$(PYTHON) -u scripts/run_tests.py --stress $(ARGS)
 
 # drop the cached template and test databases (not the demo database)
 clean-db: setup

@@ -217,15 +217,19 @@ def run_odoo_tests(tally, logdir, db, test_tags, timeout):
 # ------------------------------------------------------------------ pytest
 
 
-def run_pytest(tally, logdir, db, marker, extra, bench=False):
-    section(f"pytest tests/ -m '{marker}'" + (f" on database {db}" if db else ""))
+def run_pytest(tally, logdir, db, marker, extra, bench=False, stress=False):
+    target = "tests/test_stress.py" if stress else "tests"
+    section(f"pytest {target} -m '{marker}'" + (f" on database {db}" if db else ""))
     xml = logdir / "pytest.xml"
     log = logdir / "pytest.log"
     cmd = [
-        devlib.python(), "-m", "pytest", "tests", "-m", marker, f"--junitxml={xml}",
+        devlib.python(), "-m", "pytest", target, "-m", marker, f"--junitxml={xml}",
         "-o", "junit_family=xunit2", "-rfE", *(["-s"] if bench else []), *extra,
     ]  # fmt: skip
     env = dict(os.environ, PYTHONUNBUFFERED="1", PYTEST_RUN_DIR=str(logdir))
+    if stress:
+        # tests/test_stress.py at full volume (make test runs a tenth of it)
+        env["CALL_TRACKING_STRESS"] = "full"
     if db:
         env[devlib.TEST_DB_ENV] = db
     started = time.monotonic()
@@ -312,6 +316,11 @@ def parse_args():
     )
     parser.add_argument("--keep-db", action="store_true", default=os.environ.get("KEEP_DB") == "1")
     parser.add_argument("--bench", action="store_true", help="run the bench-marked tests only")
+    parser.add_argument(
+        "--stress",
+        action="store_true",
+        help="run only the stress harness (tests/test_stress.py) at full volume",
+    )
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     return parser.parse_args()
 
@@ -323,7 +332,7 @@ def main():
     logdir = devlib.LOGS / run_id
     logdir.mkdir(parents=True, exist_ok=True)
     tally = Tally()
-    if args.bench:
+    if args.bench or args.stress:
         args.no_lint = args.no_odoo = True
     db = None
     try:
@@ -352,7 +361,9 @@ def main():
                     args.no_pytest = True
         if not args.no_pytest:
             marker = "bench" if args.bench else "not bench"
-            run_pytest(tally, logdir, db, marker, args.pytest_args, bench=args.bench)
+            run_pytest(
+                tally, logdir, db, marker, args.pytest_args, bench=args.bench, stress=args.stress
+            )
     finally:
         if db:
             if args.keep_db:

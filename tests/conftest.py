@@ -146,3 +146,18 @@ def odoo_server_factory(odoo_db, log_dir):
         _release_db(db)
     for server in servers:
         _check_log(server)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The stress harness (test_stress.py) runs last: its final phase
+    restarts the PostgreSQL cluster every other test uses."""
+    items.sort(key=lambda item: item.path.name == "test_stress.py")
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """The stress harness's one table of figures (test_stress.py)."""
+    module = sys.modules.get("stress_lib")
+    table = module.figures_table() if module else ""
+    if table:
+        terminalreporter.write_sep("=", "stress figures")
+        terminalreporter.write_line(table)
