@@ -55,11 +55,14 @@ class CallTrackingWebhookController(http.Controller):
     def _handle_webhook(cls, provider_sudo, request_data):
         """Answer one request as ``(status, content type, body)``; needs no
         HTTP request (the tests call it with a request_data dict)."""
-        if request_data.get("method") == "GET":
+        method = request_data.get("method") or "POST"
+        if method in ("GET", "HEAD"):  # werkzeug routes HEAD as GET
             answer = provider_sudo._get_webhook_get_answer(request_data)
             if answer is None:
                 return cls._json(405, {"error": "POST expected"})
             return (200, *answer)
+        if method != "POST":  # Odoo routes OPTIONS to every route
+            return cls._json(405, {"error": "POST expected"})
         request_data.setdefault("received_at", fields.Datetime.now())
         Event = provider_sudo.env["call.tracking.webhook.event"]
         try:

@@ -173,6 +173,38 @@ class TestWebhookGeneric(CallTrackingHttpCommon):
         # within the limit: read and processed as usual
         self.assertEqual(self._post_json(self._event(call_id="small")).status_code, 200)
 
+    def test_oversized_body_without_content_type_refused_unread(self):
+        """Without a Content-Type werkzeug parses no form, so its limit did
+        not apply and a body of any size was read (the stress harness's
+        fuzzing found it): refused (413) before it is read all the same."""
+        raw = json.dumps(self._event(padding="x" * MAX_BODY_BYTES)).encode()
+        for content_type in (None, ""):
+            headers = {"X-Call-Tracking-Signature": self._sign(raw)}
+            if content_type is not None:
+                headers["Content-Type"] = content_type
+            response = self.opener.post(
+                self.base_url() + self._url(), data=raw, headers=headers, timeout=30
+            )
+            self.assertEqual(response.status_code, 413, content_type)
+        self.assertFalse(self._events())
+        self.assertFalse(self._calls())
+
+    def test_only_post_is_read(self):
+        """HEAD (routed as GET) and OPTIONS (which Odoo adds to every
+        route) are not webhook deliveries: 405, nothing stored, even with
+        a valid signature (the stress harness's fuzzing found them
+        processed as POSTs)."""
+        raw = json.dumps(self._event()).encode()
+        headers = {"Content-Type": "application/json", "X-Call-Tracking-Signature": self._sign(raw)}
+        for method in ("HEAD", "OPTIONS"):
+            response = self.opener.request(
+                method, self.base_url() + self._url(), data=raw, headers=headers, timeout=30
+            )
+            self.assertEqual(response.status_code, 405, method)
+        self.assertFalse(self._events())
+        self.assertFalse(self._calls())
+        self.assertEqual(self._post_json(None, raw=raw).status_code, 200)
+
     def test_chunked_body_refused_unread(self):
         """A chunked body announces no length: refused (411) before anything
         is read, however large it would be."""
@@ -335,6 +367,9 @@ class TestNumberRouteLimits(CallTrackingHttpCommon):
     def test_oversized_and_chunked_bodies_refused(self):
         response = self._post(json.dumps({"url": "https://x.example/?" + "a" * MAX_NUMBER_BODY}))
         self.assertEqual(response.status_code, 413)
+        # without a Content-Type too (werkzeug's own limit needs one)
+        raw = json.dumps({"url": "https://x.example/?" + "a" * MAX_NUMBER_BODY})
+        self.assertEqual(self._post(raw, content_type=None).status_code, 413)
 
         def chunks():
             yield b'{"url": "https://x.example/?'
