@@ -79,10 +79,10 @@ def figures_table():
         (s, n, str(v), str(e)) for s, n, v, e in FIGURES
     ]
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    line = "+".join("-" * (w + 2) for w in widths)
+    line = "+-" + "-+-".join("-" * w for w in widths) + "-+"
     out = [f"call_tracking stress figures ({'full' if FULL else 'short'} run)", line]
     for index, row in enumerate(rows):
-        out.append(" | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+        out.append("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
         if index == 0:
             out.append(line)
     out.append(line)
@@ -261,13 +261,13 @@ class Stats:
         self.lock = threading.Lock()
         self.status = {}
         self.latency = {}
-        self.failures = []  # (monotonic time, status)
+        self.failures = []  # (monotonic time, status) of answers other than 2xx
 
     def add(self, status, seconds, server):
         with self.lock:
             self.status[status] = self.status.get(status, 0) + 1
             self.latency.setdefault(server, []).append(seconds)
-            if not (isinstance(status, int) and status < 500):
+            if not (isinstance(status, int) and 200 <= status < 300):
                 self.failures.append((time.monotonic(), status))
 
     def count(self, *statuses):
@@ -332,10 +332,12 @@ def worker_pids(server):
     pids = []
     for child in master.children():
         try:
-            cmdline = " ".join(child.cmdline())
+            args = child.cmdline()
         except psutil.Error:
             continue
-        if "gevent" not in cmdline:
+        # the gevent process is re-executed as `odoo-bin gevent ...`; the
+        # forked HTTP workers keep the master's command line
+        if "gevent" not in args:
             pids.append(child.pid)
     return pids
 

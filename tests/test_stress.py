@@ -209,7 +209,8 @@ class LeaseRun:
         self.modes = {}
         self.drain_leases = {}  # address -> [(t, expires_in)]
         self.visitor_seq = itertools.count(1)
-        self.deadline = time.monotonic() + 300 * max(sl.SCALE, 0.3)
+        # a bound, not a timing: generous for a loaded machine
+        self.deadline = time.monotonic() + 120 + 0.15 * budget
         self.bad_answers = []
 
     def take(self, count=1):
@@ -471,7 +472,7 @@ def test_webhooks_at_volume(stress):
         plans.append(plan)
     leads_before = _max_id(db, "crm_lead")
     stats = sl.Stats()
-    deadline = time.monotonic() + 900 * max(sl.SCALE, 0.3)
+    deadline = time.monotonic() + 300 + 0.6 * count
     started = time.monotonic()
     with ThreadPoolExecutor(16) as pool:
         futures = [
@@ -894,6 +895,8 @@ def test_worker_killed(stress):
     traffic.finish()
     part = "4 worker killed"
     sl.figure(part, "workers killed (SIGKILL, one per server)", len(killed))
+    failed = traffic.webhook_stats.failures + traffic.number_stats.failures
+    sl.figure(part, "requests failed (answers other than 2xx, cut connections)", len(failed))
     traffic.check_calls(part)
     # the servers replaced their workers and answer
     for server in servers:
@@ -918,9 +921,19 @@ def test_postgres_restart(stress):
     sl.wait_pg(db)
     failed = traffic.webhook_stats.failures + traffic.number_stats.failures
     failures = [t for t, _ in failed if t >= restart_at]
+    kinds = {}
+    for t, status in failed:
+        if t >= restart_at:
+            kinds[status] = kinds.get(status, 0) + 1
     part = "3 PostgreSQL restart"
     sl.figure(part, "pg_ctl restart -m fast (seconds)", f"{took:.1f}")
-    sl.figure(part, "requests failed during the outage", len(failures))
+    sl.figure(
+        part,
+        "requests failed during the outage (by answer)",
+        f"{len(failures)} ("
+        + ", ".join(f"{k}: {v}" for k, v in sorted(kinds.items(), key=str))
+        + ")",
+    )
     sl.figure(
         part, "seconds to recover (restart to last failure)",
         f"{(max(failures) - restart_at) if failures else 0:.1f}",
