@@ -118,6 +118,9 @@ def client(address="127.0.0.1"):
     adapter = SourceAddressAdapter(address, pool_connections=4, pool_maxsize=4)
     session.mount("http://", adapter)
     session.headers["User-Agent"] = BROWSER_UA
+    # no idle keep-alive connection: a prefork worker waiting on one for
+    # the next request logs "Request timed out" (an ERROR) when it idles
+    session.headers["Connection"] = "close"
     return session
 
 
