@@ -66,11 +66,13 @@ class CallTrackingPool(models.Model):
     health_refused_crawlers = fields.Integer(
         string="Refused: Automated",
         compute="_compute_health_refused",
+        groups="call_tracking.call_tracking_group_manager",
         help="Requests of crawlers and automated clients over the period, given no lease.",
     )
     health_refused_over_cap = fields.Integer(
         string="Refused: Over Cap",
         compute="_compute_health_refused",
+        groups="call_tracking.call_tracking_group_manager",
         help="New visitors over their address's or network's cap of live leases over the "
         "period, given no lease.",
     )

@@ -1,7 +1,5 @@
 from odoo import fields, models
 
-from .call_tracking_session import REFUSAL_REASONS
-
 
 class CallTrackingRefusal(models.Model):
     """Hourly counters of the page views of a dynamic channel refused a
@@ -22,7 +20,9 @@ class CallTrackingRefusal(models.Model):
     )
     hour = fields.Datetime(required=True, readonly=True, help="Start of the hour (UTC).")
     reason = fields.Selection(
-        [(reason, reason) for reason in REFUSAL_REASONS], required=True, readonly=True
+        [("crawler", "Automated Client"), ("over_cap", "Over Cap")],
+        required=True,
+        readonly=True,
     )
     shard = fields.Integer(required=True, readonly=True)
     count = fields.Integer(readonly=True, aggregator="sum")

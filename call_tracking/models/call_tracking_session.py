@@ -33,9 +33,8 @@ PURGE_BATCH = 5000
 # lease assigned at 10:15:00.7 must not start after a call reported at 10:15:00.
 NOW = SQL("date_trunc('second', now() AT TIME ZONE 'UTC')")
 # Why a page view of a dynamic channel got no lease (besides a full pool):
-# an automated client, or a client over its cap of live leases (or whose
-# address cannot be read).
-REFUSAL_REASONS = ("crawler", "over_cap")
+# "crawler" (an automated client) or "over_cap" (a client over its cap of
+# live leases, or whose address cannot be read); see call.tracking.refusal.
 DEVICE_CLASS_SELECTION = [
     ("desktop", "Desktop"),
     ("mobile", "Mobile"),
