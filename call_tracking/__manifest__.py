@@ -11,7 +11,9 @@
     "development_status": "Beta",
     # website_crm brings crm, website, utm, phone_validation and mail
     "depends": ["website_crm"],
-    "external_dependencies": {"python": ["phonenumbers", "requests"]},
+    "external_dependencies": {
+        "python": ["phonenumbers", "requests", "crawler-user-agents", "ua-parser"]
+    },
     "data": [
         "security/call_tracking_groups.xml",
         "security/ir.model.access.csv",

@@ -9,6 +9,12 @@ seven keys of the answer).
     make bench                                   # the conftest live server
     python tests/bench_number_endpoint.py --url http://127.0.0.1:8069 --db mydb
 
+Every check of the endpoint is on: requests carry a desktop browser's user
+agent (HTTP libraries are automated clients and get no lease) and each
+request, the /web/health baseline's too, comes from a loopback source address
+of its own (127.a.b.1, a /24 network each), so the caps of live leases per
+client address and network are checked but never reached.
+
 New visitors arrive as ``utm_source=ctbench&utm_medium=cpc``: with admin
 JSON-RPC access (``--login``/``--password``) the benchmark creates (once) a
 dynamic "Benchmark" channel with a pool big enough for every new visitor, so
@@ -30,6 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 
 try:
     import pytest
@@ -43,6 +50,29 @@ BENCH_CHANNEL = "Benchmark (tests/bench_number_endpoint.py)"
 BENCH_PREFIX = "+38044700"
 TIMEOUT = 30
 RETRIES = 3
+BROWSER_UA = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"
+)
+_sources = itertools.count()
+
+
+class SourceAddressAdapter(HTTPAdapter):
+    """Connections bound to one local source address."""
+
+    def __init__(self, source, **kwargs):
+        self.source = source
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs["source_address"] = (self.source, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
+def next_source():
+    """A loopback address in a /24 network of its own (65,024 of them)."""
+    n = next(_sources) % (254 * 256)
+    return f"127.{n // 256 + 1}.{n % 256}.1"
 
 
 def requests_for(clients, base=40, per_client=10, cap=500):
@@ -161,12 +191,13 @@ class Bench:
         self.resets = 0
 
     def _session(self):
-        # One session per client thread, one connection per request: Odoo's
-        # prefork workers drop idle keep-alive connections after 2 s.
-        if not hasattr(self.local, "session"):
-            self.local.session = requests.Session()
-            self.local.session.headers["Connection"] = "close"
-        return self.local.session
+        # One session and connection per request (Odoo's prefork workers drop
+        # idle keep-alive connections after 2 s), from its own source address
+        session = requests.Session()
+        session.headers["Connection"] = "close"
+        session.headers["User-Agent"] = BROWSER_UA
+        session.mount("http://", SourceAddressAdapter(next_source()))
+        return session
 
     def resets_note(self):
         return f" (connections reset and retried: {self.last_resets})" if self.last_resets else ""
@@ -180,9 +211,8 @@ class Bench:
         includes the retries, as a browser would live it."""
         for attempt in range(RETRIES + 1):
             try:
-                return getattr(self._session(), method)(
-                    f"{self.url}{path}", timeout=TIMEOUT, **kwargs
-                )
+                with self._session() as session:
+                    return getattr(session, method)(f"{self.url}{path}", timeout=TIMEOUT, **kwargs)
             except requests.ConnectionError:
                 if attempt == RETRIES:
                     raise
@@ -320,6 +350,15 @@ def run(url, utm, budget=20.0, out=print):
                 f"  {kind:<10} {clients:>3} clients: throughput x{health['rps'] / r['rps']:.2f}"
                 f"   p50 x{r['p50'] / health['p50']:.2f}"
             )
+    out("\nrequests per second of /call_tracking/number ÷ /web/health (targets: new ≥ 0.80, "
+        "returning ≥ 0.85)")  # fmt: skip
+    for clients in CONCURRENCY:
+        health = rows[("health", clients)]
+        figures = "   ".join(
+            f"{kind} x{rows[(kind, clients)]['rps'] / health['rps']:.2f}"
+            for kind in ("new", "returning")
+        )
+        out(f"  {clients:>3} clients: {figures}")
     return rows
 
 

@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+from visitor_client import browser_session
 
 ANSWER_KEYS = {"number", "display", "href", "mode", "visitor", "expires_in", "channel"}
 TIMEOUT = 60
@@ -26,16 +27,21 @@ TIMEOUT = 60
 AREA_CODES = (201, 202, 203, 205, 206, 207, 208, 209, 210, 213, 214, 215, 216, 217, 218)
 
 
-def post(base_url, body=None, raw=None, headers=None):
+def post(base_url, body=None, raw=None, headers=None, source=True):
+    """POST to the number endpoint as a browser from ``source`` (default: a
+    random loopback address in a /24 of its own, so the caps of live leases
+    per client never mix the tests' visitors)."""
     headers = dict(headers or {})
-    if raw is None:
-        return requests.post(
-            f"{base_url}/call_tracking/number", json=body or {}, headers=headers, timeout=TIMEOUT
+    with browser_session(source) as client:
+        if raw is None:
+            return client.post(
+                f"{base_url}/call_tracking/number", json=body or {}, headers=headers,
+                timeout=TIMEOUT,
+            )  # fmt: skip
+        headers.setdefault("Content-Type", "application/json")
+        return client.post(
+            f"{base_url}/call_tracking/number", data=raw, headers=headers, timeout=TIMEOUT
         )
-    headers.setdefault("Content-Type", "application/json")
-    return requests.post(
-        f"{base_url}/call_tracking/number", data=raw, headers=headers, timeout=TIMEOUT
-    )
 
 
 def make_pool(rpc, size, hold_minutes=30):
@@ -276,9 +282,10 @@ def _burst(urls, body, count):
     barrier = threading.Barrier(count)
 
     def one(index):
+        client = browser_session(source=True)
         barrier.wait()
         started = time.monotonic()
-        resp = requests.post(
+        resp = client.post(
             f"{urls[index % len(urls)]}/call_tracking/number", json=body, timeout=120
         )
         return resp, time.monotonic() - started

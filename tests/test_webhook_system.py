@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 import requests
+from visitor_client import browser_session
 from webhook_helpers import TIMEOUT, call_event, post_event, provider_token
 
 UNKNOWN_NUMBER = "+380449990001"
@@ -113,7 +114,7 @@ def test_end_to_end_visitor_to_lead(base_url, rpc, generic):
     provider_id, token = generic
     campaign = f"e2e_{uuid.uuid4().hex[:8]}"
     landing = f"{base_url}/?utm_source=google&utm_medium=cpc&utm_campaign={campaign}&gclid=e2e"
-    browser = requests.Session()
+    browser = browser_session(source=True)
     assert browser.get(landing, timeout=120).status_code == 200
     resp = browser.post(f"{base_url}/call_tracking/number", timeout=TIMEOUT,
                         json={"url": landing, "referrer": "https://www.google.com/"})  # fmt: skip

@@ -67,7 +67,11 @@ class CallTrackingController(http.Controller):
             url=values.get("url"),
             referrer=values.get("referrer"),
             ga_client_id=values.get("ga_client_id"),
-            user_agent=(request.httprequest.user_agent.string or "")[:MAX_USER_AGENT],
+            # always strings: an empty user agent is an automated client, an
+            # unreadable address a client that cannot be told apart
+            user_agent=(request.httprequest.headers.get("User-Agent") or "")[:MAX_USER_AGENT],
+            # the address Odoo sees: the proxy's X-Forwarded-For with proxy_mode
+            remote_addr=request.httprequest.remote_addr or "",
             visitor=self._get_website_visitor(website_sudo, origin),
             lang=request.env.lang,
         )

@@ -12,6 +12,8 @@ from . import call_tracking_pool_stat
 from . import call_tracking_number
 from . import call_tracking_channel
 from . import call_tracking_session
+from . import call_tracking_client
+from . import call_tracking_refusal
 from . import call_tracking_call
 from . import crm_lead
 from . import call_tracking_quality_reason

@@ -10,6 +10,7 @@ from odoo.tools import SQL
 from ..exceptions import WebhookSignatureError
 from ..tools.phone import caller_to_e164
 from ..tools.webhook_parsing import is_http_url
+from .call_tracking_session import DEVICE_CLASS_SELECTION
 
 _logger = logging.getLogger(__name__)
 
@@ -88,6 +89,11 @@ class CallTrackingCall(models.Model):
     campaign_id = fields.Many2one("utm.campaign", index="btree_not_null", readonly=True)
     utm_term = fields.Char(string="Keyword", readonly=True)
     landing_url = fields.Char(string="Landing Page", readonly=True)
+    device_class = fields.Selection(
+        DEVICE_CLASS_SELECTION, readonly=True, help="Device of the visit, from its user agent."
+    )
+    os_name = fields.Char(string="Operating System", readonly=True)
+    browser = fields.Char(readonly=True)
     visitor_id = fields.Many2one(
         "website.visitor",
         string="Website Visitor",
@@ -428,6 +434,9 @@ class CallTrackingCall(models.Model):
             vals[fname] = record.id
         vals["utm_term"] = session.utm_term if session else False
         vals["landing_url"] = session.landing_url if session else False
+        vals["device_class"] = session.device_class if session else False
+        vals["os_name"] = session.os_name if session else False
+        vals["browser"] = session.browser if session else False
         return vals
 
     # ------------------------------------------------------------------

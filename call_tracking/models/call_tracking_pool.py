@@ -63,6 +63,19 @@ class CallTrackingPool(models.Model):
         compute="_compute_health",
         groups="call_tracking.call_tracking_group_manager",
     )
+    health_refused_crawlers = fields.Integer(
+        string="Refused: Automated",
+        compute="_compute_health_refused",
+        groups="call_tracking.call_tracking_group_manager",
+        help="Requests of crawlers and automated clients over the period, given no lease.",
+    )
+    health_refused_over_cap = fields.Integer(
+        string="Refused: Over Cap",
+        compute="_compute_health_refused",
+        groups="call_tracking.call_tracking_group_manager",
+        help="New visitors over their address's or network's cap of live leases over the "
+        "period, given no lease.",
+    )
     health_exhaustions = fields.Integer(
         string="Exhaustions",
         compute="_compute_health",
@@ -146,6 +159,28 @@ class CallTrackingPool(models.Model):
             pool.number_count = total
             pool.live_lease_count = live
             pool.utilisation = 100.0 * live / total if total else 0.0
+
+    def _compute_health_refused(self):
+        """Refused requests of the health period, from the hourly statistics
+        (one grouped read per period length)."""
+        now = fields.Datetime.now()
+        totals = {}
+        by_days = {}
+        for pool in self:
+            by_days.setdefault(pool.company_id.call_tracking_health_days or 30, []).append(pool.id)
+        for days, pool_ids in by_days.items():
+            if not any(pool_ids):
+                continue
+            groups = self.env["call.tracking.pool.stat"]._read_group(
+                [("pool_id", "in", [pid for pid in pool_ids if pid]),
+                 ("hour", ">=", now - timedelta(days=days))],
+                ["pool_id"],
+                ["refused_crawlers:sum", "refused_over_cap:sum"],
+            )  # fmt: skip
+            for pool, crawlers, over_cap in groups:
+                totals[pool.id] = (crawlers or 0, over_cap or 0)
+        for pool in self:
+            pool.health_refused_crawlers, pool.health_refused_over_cap = totals.get(pool.id, (0, 0))
 
     def _compute_health(self):
         """Figures of the last days (company setting) for all pools at once:

@@ -8,8 +8,9 @@ from .call_tracking_session import now_sql
 
 class CallTrackingPoolStat(models.Model):
     """Hourly pool figures: new arrivals, the arrivals that found the pool
-    full, and the peak of live leases. Kept after sessions are purged, for
-    pool sizing.
+    full, the requests refused a lease (automated clients, clients over their
+    cap; counted in ``call.tracking.refusal``), and the peak of live leases.
+    Kept after sessions are purged, for pool sizing.
 
     The figures are derived from the sessions (each arrival in a pool opens a
     session; an exhausted arrival opens a ``default`` session of the pool) and
@@ -44,6 +45,21 @@ class CallTrackingPoolStat(models.Model):
         readonly=True,
         aggregator="sum",
         help="Arrivals answered with the fallback number.",
+    )
+    refused_crawlers = fields.Integer(
+        string="Refused: Automated",
+        readonly=True,
+        aggregator="sum",
+        help="Requests of crawlers, ad bots, headless browsers and HTTP libraries, "
+        "answered without a lease and not counted as arrivals.",
+    )
+    refused_over_cap = fields.Integer(
+        string="Refused: Over Cap",
+        readonly=True,
+        aggregator="sum",
+        help="New visitors refused a lease because their address or network already "
+        "held the most live leases allowed (or their address could not be read); not "
+        "counted as arrivals.",
     )
     peak_leases = fields.Integer(
         readonly=True, aggregator="max", help="Most live leases seen at once."
@@ -87,14 +103,18 @@ class CallTrackingPoolStat(models.Model):
         if not pools:
             return
         self.env["call.tracking.session"].flush_model()
+        self.env["call.tracking.refusal"].flush_model()
         if since is None:
             rows = self.env.execute_query(
                 SQL(
                     """
                 SELECT COALESCE(
                     (SELECT max(hour) FROM call_tracking_pool_stat WHERE pool_id IN %(pools)s),
-                    (SELECT min(assigned_at) FROM call_tracking_session
-                      WHERE pool_id IN %(pools)s))
+                    LEAST(
+                        (SELECT min(assigned_at) FROM call_tracking_session
+                          WHERE pool_id IN %(pools)s),
+                        (SELECT min(hour) FROM call_tracking_refusal
+                          WHERE pool_id IN %(pools)s)))
                     """,
                     pools=tuple(pools.ids),
                 )
@@ -147,6 +167,14 @@ class CallTrackingPoolStat(models.Model):
                   FROM levels
                  WHERE delta >= 0
               GROUP BY 1, 2
+            ), refusals AS (
+                SELECT pool_id, hour,
+                       COALESCE(sum(count) FILTER (WHERE reason = 'crawler'), 0) AS crawlers,
+                       COALESCE(sum(count) FILTER (WHERE reason = 'over_cap'), 0) AS over_cap
+                  FROM call_tracking_refusal
+                 WHERE pool_id IN %(pools)s
+                   AND hour >= date_trunc('hour', %(since)s::timestamp)
+              GROUP BY 1, 2
             ), sizes AS (
                 SELECT pool_id, count(*) AS numbers
                   FROM call_tracking_number
@@ -155,21 +183,27 @@ class CallTrackingPoolStat(models.Model):
             )
             INSERT INTO call_tracking_pool_stat (
                 pool_id, company_id, hour, arrivals, exhaustions, peak_leases,
-                number_count, create_uid, create_date, write_uid, write_date)
+                number_count, refused_crawlers, refused_over_cap,
+                create_uid, create_date, write_uid, write_date)
             SELECT h.pool_id, h.company_id, h.hour,
                    COALESCE(a.arrivals, 0), COALESCE(a.exhaustions, 0),
                    COALESCE(k.peak, 0), COALESCE(z.numbers, 0),
+                   COALESCE(r.crawlers, 0), COALESCE(r.over_cap, 0),
                    %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
               FROM hours h
          LEFT JOIN arrivals a ON a.pool_id = h.pool_id AND a.hour = h.hour
          LEFT JOIN peaks k ON k.pool_id = h.pool_id AND k.hour = h.hour
          LEFT JOIN sizes z ON z.pool_id = h.pool_id
+         LEFT JOIN refusals r ON r.pool_id = h.pool_id AND r.hour = h.hour
              WHERE COALESCE(a.arrivals, 0) > 0 OR COALESCE(k.peak, 0) > 0
+                OR COALESCE(r.crawlers, 0) + COALESCE(r.over_cap, 0) > 0
             ON CONFLICT (pool_id, hour) DO UPDATE
                SET arrivals = EXCLUDED.arrivals,
                    exhaustions = EXCLUDED.exhaustions,
                    peak_leases = EXCLUDED.peak_leases,
                    number_count = EXCLUDED.number_count,
+                   refused_crawlers = EXCLUDED.refused_crawlers,
+                   refused_over_cap = EXCLUDED.refused_over_cap,
                    write_uid = EXCLUDED.write_uid,
                    write_date = EXCLUDED.write_date
                 """,
@@ -184,3 +218,24 @@ class CallTrackingPoolStat(models.Model):
     @api.model
     def _cron_refresh(self):
         self._refresh()
+        # the refusal counters are kept as long as the visitor sessions
+        self.env.execute_query(
+            SQL(
+                """
+            DELETE FROM call_tracking_refusal r
+             USING res_company c
+             WHERE c.id = r.company_id
+               AND r.hour < now() AT TIME ZONE 'UTC'
+                          - c.call_tracking_session_retention_days * interval '1 day'
+                """
+            )
+        )
+        # the client lock rows are only needed while their leases may be live
+        self.env.execute_query(
+            SQL(
+                """
+            DELETE FROM call_tracking_client
+             WHERE last_lease_at < now() AT TIME ZONE 'UTC' - interval '2 days'
+                """
+            )
+        )

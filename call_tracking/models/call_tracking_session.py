@@ -1,12 +1,23 @@
+import hashlib
+import hmac
 import logging
+import random
 import secrets
+import threading
+from typing import NamedTuple
 
 from psycopg2 import errors as pg_errors
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from ..tools.clients import (
+    client_hashes,
+    is_automated,
+    parse_device,
+    scrub_url,
+)
 from ..tools.recognition import TOUCH_FIELDS, PreviousTouch, choose_channel, parse_touch
 
 _logger = logging.getLogger(__name__)
@@ -21,6 +32,26 @@ PURGE_BATCH = 5000
 # Whole seconds, as Odoo stores datetimes and providers report call times: a
 # lease assigned at 10:15:00.7 must not start after a call reported at 10:15:00.
 NOW = SQL("date_trunc('second', now() AT TIME ZONE 'UTC')")
+# Why a page view of a dynamic channel got no lease (besides a full pool):
+# "crawler" (an automated client) or "over_cap" (a client over its cap of
+# live leases, or whose address cannot be read); see call.tracking.refusal.
+DEVICE_CLASS_SELECTION = [
+    ("desktop", "Desktop"),
+    ("mobile", "Mobile"),
+    ("tablet", "Tablet"),
+    ("other", "Other"),
+]
+_shard = threading.local()
+
+
+def refusal_shard():
+    """This thread's row of the refusal counters: a random number drawn once
+    per thread. A worker thread serves one request at a time, so two
+    concurrent transactions never update the same counter row (under
+    repeatable read they would fail with a serialization error)."""
+    if not hasattr(_shard, "value"):
+        _shard.value = random.SystemRandom().getrandbits(30)
+    return _shard.value
 
 
 def now_sql(now=None):
@@ -29,6 +60,21 @@ def now_sql(now=None):
     if now is None:
         return NOW
     return SQL("%s::timestamp", now.replace(microsecond=0))
+
+
+class ClientGuard(NamedTuple):
+    """A company's limits on what one client may hold (cached per company)."""
+
+    secret: bytes
+    cap_address: int
+    cap_network: int
+    lifetime_minutes: int
+
+
+def setup_landing_params(setup):
+    """The landing parameters the company's recognition rules name: a stored
+    URL keeps them besides the marketing ones."""
+    return frozenset(rule.param for c in setup.channels for rule in c.rules if rule.param)
 
 
 class CallTrackingSession(models.Model):
@@ -97,7 +143,22 @@ class CallTrackingSession(models.Model):
     ga_client_id = fields.Char(string="GA Client ID", readonly=True)
     referrer = fields.Char(readonly=True)
     landing_url = fields.Char(string="Landing Page", readonly=True)
-    user_agent = fields.Char(readonly=True)
+    user_agent = fields.Char(
+        readonly=True,
+        help="No longer recorded: only the device class, OS and browser parsed from it are kept.",
+    )
+    device_class = fields.Selection(
+        DEVICE_CLASS_SELECTION,
+        readonly=True,
+        help="Parsed from the browser's user agent.",
+    )
+    os_name = fields.Char(string="Operating System", readonly=True)
+    browser = fields.Char(readonly=True)
+    # keyed hashes (HMAC with a per-database key) of the client address and of
+    # its /24 (IPv4) or /64 (IPv6) network, for the caps of live leases per
+    # client; the address itself is never stored
+    client_hash = fields.Char(readonly=True, groups="base.group_system")
+    client_net_hash = fields.Char(readonly=True, groups="base.group_system")
     is_live = fields.Boolean(
         string="Live",
         compute="_compute_is_live",
@@ -121,6 +182,14 @@ class CallTrackingSession(models.Model):
             SQL(
                 "CREATE INDEX IF NOT EXISTS call_tracking_session_visitor_idx "
                 "ON call_tracking_session (visitor_key, company_id, assigned_at DESC)"
+            )
+        )
+        # the live leases of a client network: the caps of the assignment
+        cr.execute(
+            SQL(
+                "CREATE INDEX IF NOT EXISTS call_tracking_session_client_net_idx "
+                "ON call_tracking_session (client_net_hash, company_id, expires_at) "
+                "WHERE mode = 'dynamic' AND client_net_hash IS NOT NULL"
             )
         )
         self._init_lease_exclusion()
@@ -221,6 +290,7 @@ class CallTrackingSession(models.Model):
         visitor=None,
         lang=None,
         now=None,
+        remote_addr=None,
     ):
         """The number to show to a page view, as the answer of
         ``POST /call_tracking/number`` (all seven keys).
@@ -238,6 +308,16 @@ class CallTrackingSession(models.Model):
         :param str visitor_key: key from an earlier answer (unknown keys are
           replaced by a fresh one)
         :param visitor: ``website.visitor`` of the request, if any
+        :param str user_agent: the request's user agent. A crawler, ad bot,
+          headless browser, HTTP library or an empty string gets no lease and
+          no session (its channel's static number, else the default number),
+          counted as refused. None: not a web request (replay, simulation
+          without user agents), not checked.
+        :param str remote_addr: the client address as Odoo sees it (after
+          ``proxy_mode``). A new lease is refused over the company's caps of
+          live leases per address and per network, or when the address
+          cannot be read; counted as refused. None: not a web request, no
+          cap.
         :param datetime now: the clock (naive UTC); default: the database's
           ``now()``. Every lease comparison, the idle-longest order and
           ``expires_in`` use it, so recorded or simulated traffic can be
@@ -254,6 +334,8 @@ class CallTrackingSession(models.Model):
         clock = now_sql(now)
         setup = self.env["call.tracking.channel"]._get_tracking_setup(company.id, lang or "en_US")
         touch = parse_touch(url, referrer)
+        if user_agent is not None and is_automated(user_agent):
+            return self._answer_refused(company, setup, touch, visitor_key, "crawler", clock)
         prev = self._fetch_visitor_state(company, visitor_key, clock) if visitor_key else None
         key = visitor_key if prev else self._new_visitor_key()
         previous = None
@@ -270,12 +352,17 @@ class CallTrackingSession(models.Model):
         # a new session: a new touch, a lapsed lease, or a changed setup. A
         # continuation keeps the facts of the last non-direct touch, so that a
         # call is credited to it.
+        guard = self._get_client_guard(company.id)
+        keep = setup_landing_params(setup)
         if new_touch:
             facts = touch.facts()
-            facts["referrer"] = referrer or False
+            facts["referrer"] = scrub_url(referrer, keep)
         else:
             facts = {f: prev[f] for f in TOUCH_FIELDS}
             facts["referrer"] = prev["referrer"]
+        device_class, os_name, browser = (
+            parse_device(user_agent) if user_agent else (False, False, False)
+        )
         values = dict(
             facts,
             visitor_key=key,
@@ -284,8 +371,10 @@ class CallTrackingSession(models.Model):
             visitor_id=visitor.id if visitor else (prev and prev["visitor_id"]) or None,
             channel_id=channel.id if channel else None,
             ga_client_id=ga_client_id or (prev and prev["ga_client_id"]) or None,
-            landing_url=url or None,
-            user_agent=user_agent or None,
+            landing_url=scrub_url(url, keep) or None,
+            device_class=device_class or None,
+            os_name=os_name or None,
+            browser=browser or None,
         )
         preferred = None
         if prev and prev["live"]:
@@ -295,8 +384,21 @@ class CallTrackingSession(models.Model):
         preferred = preferred or (prev and prev["last_dynamic_number_id"])
         mode = channel.mode if channel else "default"
         if mode == "dynamic":
-            leased = self._lease_number(channel, values, preferred, clock)
-            if leased:
+            client = None
+            if remote_addr is not None:
+                client = client_hashes(guard.secret, remote_addr)
+                if client is None:
+                    # a client that cannot be told apart gets no lease
+                    return self._answer_refused(
+                        company, setup, touch, key, "over_cap", clock, channel=channel
+                    )
+                values["client_hash"], values["client_net_hash"] = client
+            leased = self._lease_number(channel, values, preferred, clock, guard=guard)
+            if leased and leased["refused"]:
+                return self._answer_refused(
+                    company, setup, touch, key, "over_cap", clock, channel=channel
+                )
+            if leased and leased["id"]:
                 return self._answer(leased, channel, setup, key)
             # the pool is full: the fallback number, counted as an exhaustion
             row = self._insert_session(
@@ -317,6 +419,63 @@ class CallTrackingSession(models.Model):
         return self._answer(row, channel, setup, key)
 
     @api.model
+    @tools.ormcache("company_id")
+    def _get_client_guard(self, company_id):
+        """The company's caps of live leases per client address and network,
+        its maximum lease lifetime, and the key of the client hashes (derived
+        from the database secret, which only system administrators read).
+        Cached per worker; cleared when the company's settings change."""
+        company_sudo = self.env["res.company"].sudo().browse(company_id)
+        database_secret = self.env["ir.config_parameter"].sudo().get_param("database.secret")
+        secret = hmac.new(
+            (database_secret or self.env.cr.dbname).encode(),
+            b"call_tracking.client_hash",
+            hashlib.sha256,
+        ).digest()
+        return ClientGuard(
+            secret=secret,
+            cap_address=max(company_sudo.call_tracking_lease_cap_address, 0),
+            cap_network=max(company_sudo.call_tracking_lease_cap_network, 0),
+            lifetime_minutes=max(int(company_sudo.call_tracking_lease_lifetime_hours * 60), 1),
+        )
+
+    @api.model
+    def _answer_refused(self, company, setup, touch, key, reason, clock, channel=None):
+        """The answer of a client refused a lease, with no session: its
+        channel's static number, else the default number (the pool's fallback
+        on a dynamic channel, counted as refused for that pool)."""
+        if channel is None:
+            channel = choose_channel(setup, touch, None).channel
+        mode = channel.mode if channel else "default"
+        if mode == "dynamic":
+            self._count_refusal(company.id, channel.pool_id, reason, clock)
+            mode = "default"
+        row = {"mode": mode, "number": None, "expires_in": VISIT_WINDOW_MINUTES * 60}
+        return self._answer(row, channel, setup, key or self._new_visitor_key())
+
+    @api.model
+    def _count_refusal(self, company_id, pool_id, reason, clock=NOW):
+        """One more refused request of ``pool_id`` this hour: one upsert of
+        this thread's counter row (see :func:`refusal_shard`), summed into
+        the pool statistics by their refresh."""
+        self.env.cr.execute(
+            SQL(
+                """
+            INSERT INTO call_tracking_refusal (company_id, pool_id, hour, reason, shard, count)
+            VALUES (%(company)s, %(pool)s, date_trunc('hour', %(now)s), %(reason)s, %(shard)s, 1)
+            ON CONFLICT (pool_id, hour, reason, shard)
+            DO UPDATE SET count = call_tracking_refusal.count + 1
+                """,
+                company=company_id,
+                pool=pool_id,
+                now=clock,
+                reason=reason,
+                shard=refusal_shard(),
+            ),
+            log_exceptions=False,
+        )
+
+    @api.model
     def _fetch_visitor_state(self, company, visitor_key, clock=NOW):
         """The latest session of a visitor key in ``company`` (a dict, with
         ``live``: it still holds its dynamic number, ``active``: not expired,
@@ -324,7 +483,7 @@ class CallTrackingSession(models.Model):
         rows = self.env.execute_query_dict(
             SQL(
                 """
-            SELECT s.id, s.channel_id, s.mode, s.pool_id, s.number_id,
+            SELECT s.id, s.company_id, s.channel_id, s.mode, s.pool_id, s.number_id,
                    s.visitor_id, s.ga_client_id, s.referrer,
                    s.utm_source, s.utm_medium, s.utm_campaign, s.utm_term,
                    s.utm_content, s.gclid, s.fbclid, s.yclid,
@@ -384,16 +543,24 @@ class CallTrackingSession(models.Model):
     @api.model
     def _extend_lease(self, prev, hold_minutes, clock=NOW):
         """Extend the visitor's live lease by the hold time, under the
-        number's row lock; None if the lease was lost meanwhile."""
+        number's row lock, never beyond its assignment plus the company's
+        maximum lease lifetime; None if the lease was lost meanwhile or
+        reached that lifetime."""
+        lifetime = self._get_client_guard(prev["company_id"]).lifetime_minutes
         return self._execute_returning(
             SQL(
                 """
             WITH lease AS (
-                UPDATE call_tracking_number
-                   SET lease_expires_at = %(now)s + %(hold)s * interval '1 minute'
-                 WHERE id = %(number)s AND lease_session_id = %(session)s
-                   AND lease_expires_at > %(now)s
-             RETURNING id, number, lease_expires_at
+                UPDATE call_tracking_number n
+                   SET lease_expires_at = LEAST(
+                           %(now)s + %(hold)s * interval '1 minute',
+                           s.assigned_at + %(lifetime)s * interval '1 minute')
+                  FROM call_tracking_session s
+                 WHERE n.id = %(number)s AND n.lease_session_id = %(session)s
+                   AND n.lease_expires_at > %(now)s
+                   AND s.id = %(session)s
+                   AND s.assigned_at + %(lifetime)s * interval '1 minute' > %(now)s
+             RETURNING n.id, n.number, n.lease_expires_at
             )
             UPDATE call_tracking_session s
                SET expires_at = lease.lease_expires_at, last_seen_at = %(now)s,
@@ -405,6 +572,7 @@ class CallTrackingSession(models.Model):
                 """,
                 now=clock,
                 hold=hold_minutes,
+                lifetime=lifetime,
                 number=prev["number_id"],
                 session=prev["id"],
             )
@@ -463,12 +631,12 @@ class CallTrackingSession(models.Model):
             "visitor_key", "company_id", "website_id", "visitor_id", "channel_id",
             "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
             "gclid", "fbclid", "yclid", "ga_client_id", "referrer", "landing_url",
-            "user_agent",
+            "device_class", "os_name", "browser", "client_hash", "client_net_hash",
         ]  # fmt: skip
         return columns, [values.get(c) or None for c in columns]
 
     @api.model
-    def _lease_number(self, channel, values, preferred_id=None, clock=NOW):
+    def _lease_number(self, channel, values, preferred_id=None, clock=NOW, guard=None):
         """Lease a free number of the channel's pool to a new session, in one
         statement: pick (``FOR NO KEY UPDATE SKIP LOCKED``, as Odoo takes its
         row locks: concurrent requests never wait for nor take the same
@@ -481,15 +649,29 @@ class CallTrackingSession(models.Model):
         after ours began cannot be locked (serialization failure): then the
         free candidates are tried one by one, each in a savepoint.
 
-        :return: the answer row, or None when the pool is full
+        With a client (``values`` carry its ``client_hash`` and
+        ``client_net_hash``), the same statement enforces the company's caps
+        (``guard``) of live leases per address and per network: it upserts
+        one row per address and per network in ``call_tracking_client``
+        first, so two concurrent leases of one client serialize (the second
+        fails with a serialization error and Odoo retries the request, then
+        sees the first lease), and counts the client's live leases.
+
+        :return: the answer row with ``refused`` (over a cap: no lease) and
+          ``id`` (None when the pool is full)
         """
         try:
             with self.env.cr.savepoint(flush=False):
                 return self._execute_returning(
-                    self._lease_query(channel, values, clock, preferred_id)
+                    self._lease_query(channel, values, clock, preferred_id, guard=guard)
                 )
         except pg_errors.SerializationFailure as exc:
             failure = exc
+        if values.get("client_hash"):
+            # a concurrent lease of the same client: retry the whole request
+            # (raises), unless another free number was the conflict
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(self._client_lock_query(values, clock), log_exceptions=False)
         candidates = self.env.execute_query(
             SQL(
                 """
@@ -508,29 +690,75 @@ class CallTrackingSession(models.Model):
             try:
                 with self.env.cr.savepoint(flush=False):
                     row = self._execute_returning(
-                        self._lease_query(channel, values, clock, only_id=candidate_id)
+                        self._lease_query(channel, values, clock, only_id=candidate_id, guard=guard)
                     )
             except pg_errors.SerializationFailure as exc:
                 failure = exc
                 continue
-            if row:
+            if row["refused"] or row["id"]:
                 return row
         # every free number changed under us: let Odoo retry the request
         # with a fresh snapshot
         raise failure
 
     @api.model
-    def _lease_query(self, channel, values, clock, preferred_id=None, only_id=None):
+    def _client_lock_query(self, values, clock):
+        """Upsert the rows of the client's address and network: the row
+        locks that serialize the leases of one client."""
+        return SQL(
+            """
+            INSERT INTO call_tracking_client (company_id, key_hash, last_lease_at)
+            VALUES (%(company)s, %(address)s, %(now)s), (%(company)s, %(network)s, %(now)s)
+            ON CONFLICT (company_id, key_hash)
+            DO UPDATE SET last_lease_at = EXCLUDED.last_lease_at
+            RETURNING 1
+            """,
+            company=values["company_id"],
+            address=values["client_hash"],
+            network=values["client_net_hash"],
+            now=clock,
+        )
+
+    @api.model
+    def _lease_query(self, channel, values, clock, preferred_id=None, only_id=None, guard=None):
         columns, params = self._session_columns(values)
         if only_id:
             pick_filter = SQL("AND id = %s", only_id)
         else:
             pick_filter = SQL()
+        if values.get("client_hash") and guard:
+            client = SQL(
+                """
+        client AS (%(lock)s),
+        held AS (
+            SELECT count(*) FILTER (WHERE client_hash = %(address)s) AS by_address,
+                   count(*) AS by_network
+              FROM call_tracking_session
+             WHERE client_net_hash = %(network)s AND company_id = %(company)s
+               AND mode = 'dynamic' AND expires_at > %(now)s
+        ),
+        allowed AS (
+            SELECT (%(cap_address)s = 0 OR by_address < %(cap_address)s)
+               AND (%(cap_network)s = 0 OR by_network < %(cap_network)s) AS ok
+              FROM held, (SELECT count(*) FROM client) AS locked
+        ),""",
+                lock=self._client_lock_query(values, clock),
+                address=values["client_hash"],
+                network=values["client_net_hash"],
+                company=values["company_id"],
+                now=clock,
+                cap_address=guard.cap_address,
+                cap_network=guard.cap_network,
+            )
+        else:
+            client = SQL("allowed AS (SELECT TRUE AS ok),")
+        lifetime = guard.lifetime_minutes if guard else channel.hold_minutes
         return SQL(
             """
-        WITH pick AS (
+        WITH %(client)s pick AS (
             SELECT id FROM call_tracking_number
              WHERE pool_id = %(pool)s AND active %(pick_filter)s
+               AND (SELECT ok FROM allowed)
                AND (lease_expires_at IS NULL OR lease_expires_at <= %(now)s)
           ORDER BY id = %(preferred)s DESC NULLS LAST,
                    COALESCE(lease_expires_at, last_released_at) ASC NULLS FIRST, id
@@ -541,19 +769,26 @@ class CallTrackingSession(models.Model):
                 assigned_at, last_seen_at, expires_at,
                 create_uid, create_date, write_uid, write_date)
             SELECT %(params)s, 'dynamic', pick.id, %(pool)s,
-                   %(now)s, %(now)s, %(now)s + %(hold)s * interval '1 minute',
+                   %(now)s, %(now)s,
+                   %(now)s + LEAST(%(hold)s, %(lifetime)s) * interval '1 minute',
                    %(uid)s, %(now)s, %(uid)s, %(now)s
               FROM pick
          RETURNING id, number_id, expires_at
+        ), leased AS (
+            UPDATE call_tracking_number n
+               SET lease_session_id = session.id, lease_expires_at = session.expires_at,
+                   last_released_at = COALESCE(n.lease_expires_at, n.last_released_at)
+              FROM session
+             WHERE n.id = session.number_id
+         RETURNING session.id, n.number,
+                   EXTRACT(EPOCH FROM session.expires_at - %(now)s)::int AS expires_in
         )
-        UPDATE call_tracking_number n
-           SET lease_session_id = session.id, lease_expires_at = session.expires_at,
-               last_released_at = COALESCE(n.lease_expires_at, n.last_released_at)
-          FROM session
-         WHERE n.id = session.number_id
-     RETURNING session.id, 'dynamic' AS mode, n.number,
-               EXTRACT(EPOCH FROM session.expires_at - %(now)s)::int AS expires_in
+        SELECT NOT allowed.ok AS refused, leased.id, 'dynamic' AS mode, leased.number,
+               leased.expires_in
+          FROM allowed LEFT JOIN leased ON TRUE
             """,
+            client=client,
+            lifetime=lifetime,
             pool=channel.pool_id,
             pick_filter=pick_filter,
             now=clock,

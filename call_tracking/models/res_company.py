@@ -5,7 +5,15 @@ class ResCompany(models.Model):
     _name = "res.company"
     _inherit = ["res.company", "call.tracking.setup.mixin"]
     _tracking_setup_fields = frozenset(
-        ("call_tracking_default_number", "call_tracking_display_format", "country_id")
+        (
+            "call_tracking_default_number",
+            "call_tracking_display_format",
+            "country_id",
+            # the client guard of the number assignment
+            "call_tracking_lease_cap_address",
+            "call_tracking_lease_cap_network",
+            "call_tracking_lease_lifetime_hours",
+        )
     )
 
     call_tracking_repeat_days = fields.Integer(
@@ -57,7 +65,38 @@ class ResCompany(models.Model):
         help="Pool health figures and channel targeted shares cover this many past days.",
     )
 
+    # pools that cannot be drained
+    call_tracking_lease_cap_address = fields.Integer(
+        string="Live Leases per Address",
+        default=3,
+        help="Most dynamic numbers one client address may hold at once; beyond it the "
+        "visitor sees the fallback number (counted as refused). 0: no limit.",
+    )
+    call_tracking_lease_cap_network = fields.Integer(
+        string="Live Leases per Network",
+        default=10,
+        help="Most dynamic numbers one client network (/24 for IPv4, /64 for IPv6) may "
+        "hold at once. Raise it when many real visitors share one office network. "
+        "0: no limit.",
+    )
+    call_tracking_lease_lifetime_hours = fields.Float(
+        string="Maximum Lease Lifetime (hours)",
+        default=4.0,
+        help="A lease is never extended beyond this time after it was assigned, "
+        "however often the page pings.",
+    )
+
     _sql_constraints = [
+        (
+            "call_tracking_lease_caps_positive",
+            "CHECK(call_tracking_lease_cap_address >= 0 AND call_tracking_lease_cap_network >= 0)",
+            "The caps of live leases per client cannot be negative (0: no limit).",
+        ),
+        (
+            "call_tracking_lease_lifetime_positive",
+            "CHECK(call_tracking_lease_lifetime_hours > 0)",
+            "The maximum lease lifetime must be positive.",
+        ),
         (
             "call_tracking_session_retention_days_positive",
             "CHECK(call_tracking_session_retention_days > 0)",

@@ -28,6 +28,15 @@ class ResConfigSettings(models.TransientModel):
     call_tracking_health_days = fields.Integer(
         related="company_id.call_tracking_health_days", readonly=False
     )
+    call_tracking_lease_cap_address = fields.Integer(
+        related="company_id.call_tracking_lease_cap_address", readonly=False
+    )
+    call_tracking_lease_cap_network = fields.Integer(
+        related="company_id.call_tracking_lease_cap_network", readonly=False
+    )
+    call_tracking_lease_lifetime_hours = fields.Float(
+        related="company_id.call_tracking_lease_lifetime_hours", readonly=False
+    )
     call_tracking_cors_origins = fields.Text(
         related="website_id.call_tracking_cors_origins", readonly=False
     )

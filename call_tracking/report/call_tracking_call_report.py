@@ -3,6 +3,7 @@ from odoo.tools import SQL
 from odoo.tools.sql import create_index
 
 from ..models.call_tracking_call import ATTRIBUTION_METHODS, CALL_STATUS
+from ..models.call_tracking_session import DEVICE_CLASS_SELECTION
 
 HOURS = [(f"{hour:02d}", f"{hour:02d}:00") for hour in range(24)]
 WEEKDAYS = [
@@ -62,6 +63,9 @@ class CallTrackingCallReport(models.Model):
     campaign_id = fields.Many2one("utm.campaign", readonly=True)
     utm_term = fields.Char(string="Keyword", readonly=True)
     landing_url = fields.Char(string="Landing Page", readonly=True)
+    device_class = fields.Selection(DEVICE_CLASS_SELECTION, readonly=True)
+    os_name = fields.Char(string="Operating System", readonly=True)
+    browser = fields.Char(readonly=True)
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
     team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
     provider_id = fields.Many2one("call.tracking.provider", readonly=True)
@@ -139,6 +143,9 @@ class CallTrackingCallReport(models.Model):
                 c.campaign_id AS campaign_id,
                 c.utm_term AS utm_term,
                 c.landing_url AS landing_url,
+                c.device_class AS device_class,
+                c.os_name AS os_name,
+                c.browser AS browser,
                 c.user_id AS user_id,
                 c.team_id AS team_id,
                 c.provider_id AS provider_id,

@@ -9,6 +9,7 @@ from . import test_number_config
 from . import test_website_tour
 from . import test_backend_tour
 from . import test_number_controller
+from . import test_number_guard
 from . import test_phone
 from . import test_number_recognition
 from . import test_security

@@ -25,6 +25,7 @@ import json
 from datetime import datetime, timedelta
 
 from odoo.tests import HttpCase, TransactionCase
+from odoo.tests.common import ChromeBrowser
 from odoo.tools import SQL
 
 from odoo.addons.call_tracking.controllers.call_tracking_webhook import (
@@ -45,6 +46,12 @@ STATIC = BILLBOARD
 CALLER = "+380501112233"  # a caller from abroad
 SECRET = "test-secret-1234"
 
+# A real browser's user agent: HTTP libraries (requests' own) and headless
+# Chromium are automated clients and get no lease.
+BROWSER_UA = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"
+)
 GOOGLE_ADS_URL = "https://shop.example.com/?utm_source=google&utm_medium=cpc&utm_campaign=spring"
 FACEBOOK_URL = "https://shop.example.com/offers?fbclid=IwAR0abc"
 PAGE_URL = "https://shop.example.com/contactus"
@@ -366,7 +373,27 @@ class CallTrackingCommon(CallTrackingWorld, TransactionCase):
 
 
 class CallTrackingHttpCommon(CallTrackingWorld, HttpCase):
-    """The world, with the test HTTP server and a browser."""
+    """The world, with the test HTTP server and a browser. Requests and the
+    browser present a desktop Chrome user agent (:data:`BROWSER_UA`), as a
+    visitor's browser does."""
+
+    def setUp(self):
+        super().setUp()
+        navigate_to = ChromeBrowser.navigate_to
+
+        def navigate_as_visitor(browser, url, wait_stop=False):
+            browser._websocket_request(
+                "Emulation.setUserAgentOverride", params={"userAgent": BROWSER_UA}
+            )
+            return navigate_to(browser, url, wait_stop=wait_stop)
+
+        self.patch(ChromeBrowser, "navigate_to", navigate_as_visitor)
+
+    def url_open(self, url, data=None, files=None, timeout=12, headers=None, **kwargs):
+        headers = {"User-Agent": BROWSER_UA, **(headers or {})}
+        return super().url_open(
+            url, data=data, files=files, timeout=timeout, headers=headers, **kwargs
+        )
 
     def _url(self, provider=None, token=None):
         provider = provider or self.provider

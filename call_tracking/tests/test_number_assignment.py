@@ -6,6 +6,7 @@ from odoo.tests import tagged
 from odoo.tools import SQL, mute_logger
 
 from .common import (
+    BROWSER_UA,
     DEFAULT,
     DIRECT,
     FACEBOOK_URL,
@@ -95,7 +96,7 @@ class TestRecognition(CallTrackingCommon):
 @tagged("post_install", "-at_install")
 class TestAssignment(CallTrackingCommon):
     def test_new_dynamic_visitor(self):
-        answer = self.assign(GOOGLE_ADS_URL, "https://www.google.com/", user_agent="UA/1.0")
+        answer = self.assign(GOOGLE_ADS_URL, "https://www.google.com/", user_agent=BROWSER_UA)
         self.assertEqual(set(answer), ANSWER_KEYS)
         self.assertEqual(answer["mode"], "dynamic")
         self.assertEqual(answer["channel"], "Google Ads")
@@ -118,7 +119,11 @@ class TestAssignment(CallTrackingCommon):
                     "utm_campaign": "spring",
                     "referrer": "https://www.google.com/",
                     "landing_url": GOOGLE_ADS_URL,
-                    "user_agent": "UA/1.0",
+                    # only what the reports need of the user agent
+                    "user_agent": False,
+                    "device_class": "desktop",
+                    "os_name": "Windows",
+                    "browser": "Chrome",
                 }
             ],
         )

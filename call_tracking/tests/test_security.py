@@ -10,7 +10,7 @@ from odoo import fields
 from odoo.exceptions import AccessError
 from odoo.tests import tagged, users
 
-from .common import GOOGLE_ADS_URL, POOL, SECRET, CallTrackingCommon
+from .common import BROWSER_UA, GOOGLE_ADS_URL, POOL, SECRET, CallTrackingCommon
 
 
 @tagged("post_install", "-at_install")
@@ -20,7 +20,14 @@ class TestCallTrackingSecurity(CallTrackingCommon):
         super().setUpClass()
         env = cls.env
         # a visitor from Google Ads leases the first pool number and calls it
-        cls.answer = env["call.tracking.session"]._assign_number(cls.company, url=GOOGLE_ADS_URL)
+        # (their browser and address: the client lock rows), a crawler is
+        # refused a lease (a refusal counter)
+        cls.answer = env["call.tracking.session"]._assign_number(
+            cls.company, url=GOOGLE_ADS_URL, user_agent=BROWSER_UA, remote_addr="192.0.2.7"
+        )
+        env["call.tracking.session"]._assign_number(
+            cls.company, url=GOOGLE_ADS_URL, user_agent="curl/8.5.0", remote_addr="192.0.2.8"
+        )
         cls.session = env["call.tracking.session"].search(
             [("visitor_key", "=", cls.answer["visitor"])]
         )

@@ -1,2 +1,3 @@
 from . import pool_sizing
 from . import phone
+from . import clients
