@@ -12,7 +12,9 @@ from . import call_tracking_pool_stat
 from . import call_tracking_number
 from . import call_tracking_channel
 from . import call_tracking_session
+from . import call_tracking_spam_mixin
 from . import call_tracking_call
+from . import call_tracking_blocked_number
 from . import crm_lead
 from . import call_tracking_quality_reason
 from . import call_tracking_cost

@@ -221,6 +221,7 @@ class CallTrackingSession(models.Model):
         visitor=None,
         lang=None,
         now=None,
+        remote_addr=None,
     ):
         """The number to show to a page view, as the answer of
         ``POST /call_tracking/number`` (all seven keys).
@@ -238,6 +239,8 @@ class CallTrackingSession(models.Model):
         :param str visitor_key: key from an earlier answer (unknown keys are
           replaced by a fresh one)
         :param visitor: ``website.visitor`` of the request, if any
+        :param str remote_addr: the client's address (accepted for the
+          per-client lease caps; not used by this version)
         :param datetime now: the clock (naive UTC); default: the database's
           ``now()``. Every lease comparison, the idle-longest order and
           ``expires_in`` use it, so recorded or simulated traffic can be
