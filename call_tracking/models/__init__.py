@@ -1,3 +1,4 @@
+from . import call_tracking_spam_mixin
 from . import call_tracking_setup_mixin
 from . import call_tracking_provider
 from . import call_tracking_provider_generic
@@ -12,7 +13,6 @@ from . import call_tracking_pool_stat
 from . import call_tracking_number
 from . import call_tracking_channel
 from . import call_tracking_session
-from . import call_tracking_spam_mixin
 from . import call_tracking_call
 from . import call_tracking_blocked_number
 from . import crm_lead

@@ -452,9 +452,9 @@ class CallTrackingCall(models.Model):
                            AND b.active)
                    THEN 'blocklist'
                    WHEN co.call_tracking_spam_no_caller_id
-                        AND (c.caller IS NULL OR c.caller NOT LIKE '+%%')
+                        AND (c.caller IS NULL OR left(c.caller, 1) <> '+')
                    THEN 'no_caller_id'
-                   WHEN co.call_tracking_spam_repeat_count > 1 AND c.caller LIKE '+%%'
+                   WHEN co.call_tracking_spam_repeat_count > 1 AND left(c.caller, 1) = '+'
                         AND (SELECT count(*) FROM call_tracking_call p
                               WHERE p.company_id = c.company_id
                                 AND p.caller_number = c.caller AND p.id <> c.key
