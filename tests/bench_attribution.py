@@ -13,7 +13,7 @@ numbers (recommended)``.
 
     make bench                                  # with the other benchmarks
     pytest -m bench tests/bench_attribution.py -s
-    python tests/bench_attribution.py [--db DB] [--visitors 2000] [--seed 20261201]
+    python tests/bench_attribution.py [--db DB] [--visitors 600] [--seed 20261201]
 
 Prints figures; never asserts timings.
 """
@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 
 import devlib
 
-VISITORS = int(os.environ.get("BENCH_SIM_VISITORS", "2000"))
+VISITORS = int(os.environ.get("BENCH_SIM_VISITORS", "600"))
 SEED = 20261201
 SCRIPT = """
 from odoo.addons.call_tracking.tests.attribution_sim import Scenario, run_bench
@@ -48,9 +48,9 @@ LAST_LINE = "attribution accuracy:"
 
 def run(db, visitors=VISITORS, seed=SEED, echo=print):
     """Run the simulation in an Odoo shell on ``db``; return its output lines."""
-    cmd = devlib.odoo_cmd(
-        "shell", "-d", db, "--no-http", "--max-cron-threads=0", "--log-level=warn"
-    )
+    # the subcommand comes first, before the configuration file
+    cmd = [devlib.python(), str(devlib.ODOO_BIN), "shell", "-c", str(devlib.CONF), "-d", db,
+           "--no-http", "--max-cron-threads=0", "--log-level=warn"]  # fmt: skip
     proc = subprocess.run(
         cmd,
         input=SCRIPT.format(visitors=int(visitors), seed=int(seed)),

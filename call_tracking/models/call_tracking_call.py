@@ -439,6 +439,14 @@ class CallTrackingCall(models.Model):
         if not items:
             return {}
         self.env["call.tracking.blocked.number"].flush_model()
+        self.env["res.company"].flush_model(
+            [
+                "call_tracking_spam_no_caller_id",
+                "call_tracking_spam_repeat_count",
+                "call_tracking_spam_repeat_minutes",
+                "call_tracking_spam_talk_seconds",
+            ]
+        )
         self.flush_model(["caller_number", "start_at", "talk_duration", "company_id"])
         keys, companies, callers, starts = zip(*items, strict=True)
         rows = self.env.execute_query(

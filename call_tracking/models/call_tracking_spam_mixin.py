@@ -26,7 +26,8 @@ class CallTrackingSpamMixin(models.AbstractModel):
     def _hide_spam(self, domain):
         if not (self._spam_hidden or self.env.context.get("call_tracking_hide_spam")):
             return False
+        # records asked for by id (a form, a read of known rows) are shown
         return not any(
-            isinstance(leaf, (list, tuple)) and leaf and leaf[0] == "is_spam"
+            isinstance(leaf, (list, tuple)) and leaf and leaf[0] in ("is_spam", "id")
             for leaf in domain or ()
         )
