@@ -143,9 +143,12 @@ class TestSpamCalls(CallTrackingCommon):
         # the calls menu hides them, the Spam filter shows them; code sees all
         Call = self.env["call.tracking.call"]
         hidden = Call.with_context(call_tracking_hide_spam=True)
-        self.assertEqual(hidden.search([("id", "in", (spam | fine).ids)]), fine)
-        self.assertEqual(hidden.search([("is_spam", "=", True)]), spam)
-        self.assertEqual(Call.search([("id", "in", (spam | fine).ids)]), spam | fine)
+        ours = [("provider_call_id", "in", ("spam", "fine"))]
+        self.assertEqual(hidden.search(ours), fine)
+        self.assertEqual(hidden.search([*ours, ("is_spam", "=", True)]), spam)
+        self.assertEqual(Call.search(ours), spam | fine)
+        # records asked for by id are read (a form, a link)
+        self.assertEqual(hidden.search([("id", "in", (spam | fine).ids)]), spam | fine)
         # cost per channel: the spam call is not a call of the channel
         cost = self.env["call.tracking.cost.report"].search(
             [("channel_id", "=", self.channel_static.id)]
@@ -180,7 +183,7 @@ class TestAttributionProbability(CallTrackingCommon):
 
     def test_probability_of_calls(self):
         # a single live holder, the visitor still active
-        self._create_session(
+        first = self._create_session(
             later(self.call_time, minutes=-10),
             later(self.call_time, minutes=20),
             last_seen_at=later(self.call_time, seconds=-30),
@@ -189,7 +192,7 @@ class TestAttributionProbability(CallTrackingCommon):
         self.assertGreater(alone.attribution_probability, 0.95)
         self.assertEqual(alone.lead_id.call_attribution_probability, alone.attribution_probability)
         # a lapsed lease, and another visitor held the number before
-        self.env["call.tracking.session"].search([]).unlink()
+        first.unlink()
         self._create_session(
             later(self.call_time, hours=-3), later(self.call_time, hours=-2), visitor_key="a"
         )
@@ -248,7 +251,6 @@ class TestRecommendationSimulation(CallTrackingCommon):
         recommended = figures["attribution_size"]
         self.assertGreater(recommended, 0)
         self.assertLessEqual(recommended, 60)
-        self.assertGreaterEqual(recommended, figures["erlang_size"])
         visitors, requests = make_traffic(scenario, later(start, days=1), seed=12)
         at_recommended = try_size(world, visitors, requests, recommended, seed=12)
         smaller = max(recommended * 6 // 10, 1)
