@@ -26,6 +26,7 @@
         "views/call_tracking_session_views.xml",
         "views/call_tracking_provider_views.xml",
         "views/call_tracking_call_views.xml",
+        "views/call_tracking_blocked_number_views.xml",
         "views/call_tracking_webhook_event_views.xml",
         "views/crm_lead_views.xml",
         "views/res_config_settings_views.xml",

@@ -1,3 +1,4 @@
+from . import call_tracking_spam_mixin
 from . import call_tracking_setup_mixin
 from . import call_tracking_provider
 from . import call_tracking_provider_generic
@@ -15,6 +16,7 @@ from . import call_tracking_session
 from . import call_tracking_client
 from . import call_tracking_refusal
 from . import call_tracking_call
+from . import call_tracking_blocked_number
 from . import crm_lead
 from . import call_tracking_quality_reason
 from . import call_tracking_cost

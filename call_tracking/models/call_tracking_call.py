@@ -8,6 +8,7 @@ from odoo import SUPERUSER_ID, api, fields, models
 from odoo.tools import SQL
 
 from ..exceptions import WebhookSignatureError
+from ..tools.attribution import ACTIVE_MINUTES, PRIOR, attribution_probability, fit_delay_model
 from ..tools.phone import caller_to_e164
 from ..tools.webhook_parsing import is_http_url
 from .call_tracking_session import DEVICE_CLASS_SELECTION
@@ -27,6 +28,7 @@ CALL_BACK_STATUSES = {"missed", "busy", "failed"}
 ATTRIBUTION_METHODS = [
     ("session", "Dynamic: live session"),
     ("session_expired", "Dynamic: last session (lease lapsed)"),
+    ("session_late", "Dynamic: too long after the lease"),
     ("static", "Static channel"),
     ("default", "Default number"),
     ("unknown", "Unknown number"),
@@ -34,6 +36,15 @@ ATTRIBUTION_METHODS = [
 # notification emails queued by the webhook leave with the next cron poll
 MAIL_QUEUE_DELAY = timedelta(seconds=1)
 EVENT_TYPES = ("call_start", "call_update", "call_end")
+SPAM_REASONS = [
+    ("blocklist", "Blocked caller"),
+    ("repeat", "Repeated short calls"),
+    ("no_caller_id", "No caller ID"),
+]
+# earlier holders of a number weighed against the attributed session
+CONFIDENCE_HOLDERS = 20
+# live-lease calls the delay model is learned from (the latest ones)
+DELAY_MODEL_CALLS = 2000
 UTM_FIELDS = (
     ("source_id", "utm.source", "utm_source"),
     ("medium_id", "utm.medium", "utm_medium"),
@@ -45,7 +56,10 @@ class CallTrackingCall(models.Model):
     """One phone call reported by a provider."""
 
     _name = "call.tracking.call"
+    _inherit = ["call.tracking.spam.mixin"]
     _description = "Tracked Call"
+    # spam is hidden where the menu asks for it, not from code
+    _spam_hidden = False
     _order = "start_at desc, id desc"
     _rec_name = "caller_number"
 
@@ -83,6 +97,35 @@ class CallTrackingCall(models.Model):
     attribution_method = fields.Selection(ATTRIBUTION_METHODS, index=True, readonly=True)
     attribution_confidence = fields.Selection(
         [("high", "High"), ("low", "Low"), ("none", "None")], readonly=True
+    )
+    attribution_probability = fields.Float(
+        digits=(16, 3),
+        readonly=True,
+        aggregator="avg",
+        help="Probability (0 to 1) that the call's visit or channel is the right one: "
+        "from how long after the visitor's last activity the call came and how many "
+        "other visitors held the number (see README). 0 when not attributed.",
+    )
+    attribution_delay = fields.Float(
+        string="Delay After Activity (min)",
+        digits=(16, 1),
+        readonly=True,
+        aggregator="avg",
+        help="Minutes between the last activity of the attributed visitor and the call.",
+    )
+    is_spam = fields.Boolean(
+        string="Spam",
+        index=True,
+        readonly=True,
+        copy=False,
+        help="A spam call creates no lead and is left out of the reports.",
+    )
+    spam_reason = fields.Selection(SPAM_REASONS, readonly=True, copy=False)
+    spam_cleared = fields.Boolean(
+        string="Marked Not Spam",
+        readonly=True,
+        copy=False,
+        help="A manager marked the call as not spam: the spam rules leave it alone.",
     )
     source_id = fields.Many2one("utm.source", index="btree_not_null", readonly=True)
     medium_id = fields.Many2one("utm.medium", index="btree_not_null", readonly=True)
@@ -162,6 +205,28 @@ class CallTrackingCall(models.Model):
             "res_id": self.lead_id.id,
             "view_mode": "form",
         }
+
+    def action_mark_not_spam(self):
+        """A manager's verdict: the call is not spam. It gets its lead now,
+        made as the webhook makes it (repeat caller's open lead or a new
+        one, call note, call-back activity of a missed call)."""
+        self.ensure_one()
+        self._mark_not_spam()
+        return True
+
+    def _mark_not_spam(self):
+        # the calls are system records, read-only for people: their lead is
+        # made with the rights of the webhook processing
+        calls_sudo = self.sudo().filtered("is_spam")
+        calls_sudo.write({"is_spam": False, "spam_reason": False, "spam_cleared": True})
+        for call_sudo in calls_sudo.sorted(lambda c: (c.start_at or c.create_date, c.id)):
+            if call_sudo.lead_id:
+                continue
+            call_sudo._link_lead()
+            if call_sudo.status in FINAL_STATUSES:
+                call_sudo._post_call_message()
+                if call_sudo.status in CALL_BACK_STATUSES:
+                    call_sudo._schedule_call_back()
 
     # ------------------------------------------------------------------
     # Webhook processing
@@ -249,9 +314,11 @@ class CallTrackingCall(models.Model):
             # call row is updated once, with the lead, at the next flush
             history_vals, repeat_lead = self._get_caller_history(vals)
             vals.update(history_vals)
+            if not (self.is_spam or self.spam_cleared):
+                vals.update(self._get_spam_values(vals))
         if vals:
             self.write(vals)
-        if not self.lead_id:
+        if not self.lead_id and not self.is_spam:
             self._link_lead(repeat_lead)
         if is_end and not was_final and self.lead_id:
             self._post_call_message()
@@ -351,8 +418,82 @@ class CallTrackingCall(models.Model):
     # Attribution (the call flow of the public contract in README.rst)
     # ------------------------------------------------------------------
 
+    def _get_spam_values(self, vals):
+        """``{"is_spam", "spam_reason"}`` of the call about to be written
+        with ``vals`` (empty when it is not spam)."""
+        self.ensure_one()
+        caller = vals.get("caller_number") or self.caller_number
+        start = vals.get("start_at") or self.start_at or self.env.cr.now()
+        reason = self._get_spam_reasons([(self.id or 0, self.company_id.id, caller, start)])
+        reason = reason.get(self.id or 0)
+        return {"is_spam": True, "spam_reason": reason} if reason else {}
+
+    @api.model
+    def _get_spam_reasons(self, items):
+        """The spam rules for many calls in one query.
+
+        :param items: ``[(key, company id, caller number, start)]``; ``key``
+            is the call's id (0 for a call not stored yet)
+        :return: ``{key: reason}`` for the spam ones (a key of ``SPAM_REASONS``)
+
+        In the order of the reasons: the caller is on the company's
+        blocklist; the call has no caller id (a caller that is not an E.164
+        number) and the company marks those as spam; the caller called at
+        least the company's repeat count of times (this call included) in
+        its repeat window, the earlier calls with at most its short talk
+        time (a call in progress counts as short)."""
+        if not items:
+            return {}
+        self.env["call.tracking.blocked.number"].flush_model()
+        self.env["res.company"].flush_model(
+            [
+                "call_tracking_spam_no_caller_id",
+                "call_tracking_spam_repeat_count",
+                "call_tracking_spam_repeat_minutes",
+                "call_tracking_spam_talk_seconds",
+            ]
+        )
+        self.flush_model(["caller_number", "start_at", "talk_duration", "company_id"])
+        keys, companies, callers, starts = zip(*items, strict=True)
+        rows = self.env.execute_query(
+            SQL(
+                """
+            SELECT c.key,
+                   CASE
+                   WHEN c.caller IS NOT NULL AND EXISTS (
+                        SELECT 1 FROM call_tracking_blocked_number b
+                         WHERE b.company_id = c.company_id AND b.number = c.caller
+                           AND b.active)
+                   THEN 'blocklist'
+                   WHEN co.call_tracking_spam_no_caller_id
+                        AND (c.caller IS NULL OR left(c.caller, 1) <> '+')
+                   THEN 'no_caller_id'
+                   WHEN co.call_tracking_spam_repeat_count > 1 AND left(c.caller, 1) = '+'
+                        AND (SELECT count(*) FROM call_tracking_call p
+                              WHERE p.company_id = c.company_id
+                                AND p.caller_number = c.caller AND p.id <> c.key
+                                AND p.start_at <= c.start_at
+                                AND p.start_at >= c.start_at - interval '1 minute'
+                                    * co.call_tracking_spam_repeat_minutes
+                                AND COALESCE(p.talk_duration, 0)
+                                    <= co.call_tracking_spam_talk_seconds
+                            ) >= co.call_tracking_spam_repeat_count - 1
+                   THEN 'repeat'
+                   END
+              FROM unnest(%s::int4[], %s::int4[], %s::varchar[], %s::timestamp[])
+                   AS c(key, company_id, caller, start_at)
+              JOIN res_company co ON co.id = c.company_id
+                """,
+                list(keys),
+                list(companies),
+                [caller or None for caller in callers],
+                list(starts),
+            )
+        )
+        return {key: reason for key, reason in rows if reason}
+
     def _get_attribution_values(self, event_vals=None, now=None):
-        """Match the called number to a session or a channel; the values
+        """Match the call to a session or a static channel; the values
         about to be written for the current event (``event_vals``) take
         precedence over the stored ones.
 
@@ -360,7 +501,9 @@ class CallTrackingCall(models.Model):
         matched at ``now`` (a naive UTC datetime; default: the database
         transaction's ``now()``), so that a replayed call is matched at its
         replayed time: the number's last session assigned by then, live when
-        it had not expired."""
+        it had not expired, lapsed within the company's late-call window, or
+        else not attributed. ``attribution_probability`` says how likely
+        the match is right (``tools/attribution.py``)."""
         self.ensure_one()
         event_vals = event_vals or {}
         called_number = event_vals.get("called_number") or self.called_number
@@ -379,30 +522,118 @@ class CallTrackingCall(models.Model):
             "number_id": number.id,
             "attribution_method": "unknown",
             "attribution_confidence": "none",
+            "attribution_probability": 0.0,
+            "attribution_delay": 0.0,
         }
         session = self.env["call.tracking.session"]
         channel = self.env["call.tracking.channel"]
         if number.pool_id:
-            session = session.search(
-                [("number_id", "=", number.id), ("assigned_at", "<=", call_time)],
-                order="assigned_at desc, id desc",
-                limit=1,
-            )
-            if session:
-                live = not session.expires_at or session.expires_at >= call_time
-                vals["attribution_method"] = "session" if live else "session_expired"
-                vals["attribution_confidence"] = "high" if live else "low"
-                channel = session.channel_id
+            vals.update(self._get_session_match(number, call_time))
+            session = session.browse(vals.pop("session_id", False))
+            channel = session.channel_id
         elif number and number.channel_ids:
-            channel = number.channel_ids.sorted("sequence")[:1]
+            channels = number.channel_ids.sorted("sequence")
+            channel = channels[:1]
             vals["attribution_method"] = "static"
             vals["attribution_confidence"] = "high"
+            # the number is printed for its channels only: the call is from
+            # one of their audiences, the first channel's by the rules' order
+            vals["attribution_probability"] = 1.0 / len(channels)
         elif number or self._is_default_number(called_number):
             vals["attribution_method"] = "default"
         vals["session_id"] = session.id
         vals["channel_id"] = channel.id
         vals.update(self._get_utm_values(session, channel))
         return vals
+
+    def _get_session_match(self, number, call_time):
+        """Attribution values of a call to a pool ``number`` at ``call_time``:
+        the latest session that held the number by then, and the
+        probability that it is the caller's, weighed against the earlier
+        holders whose lease lapsed within the late-call window."""
+        self.ensure_one()
+        window_hours = self.company_id.call_tracking_late_call_hours or 24
+        window = timedelta(hours=window_hours)
+        self.env["call.tracking.session"].flush_model(
+            ["number_id", "assigned_at", "last_seen_at", "expires_at"]
+        )
+        holders = self.env.execute_query(
+            SQL(
+                """
+            SELECT id, COALESCE(last_seen_at, assigned_at), expires_at
+              FROM call_tracking_session
+             WHERE number_id = %s AND assigned_at <= %s
+          ORDER BY assigned_at DESC, id DESC
+             LIMIT %s
+                """,
+                number.id,
+                call_time,
+                CONFIDENCE_HOLDERS,
+            )
+        )
+        if not holders:
+            return {}
+        session_id, _seen, expires_at = holders[0]
+        live = not expires_at or expires_at >= call_time
+        if not live and call_time - expires_at > window:
+            return {"attribution_method": "session_late"}
+        delays = [
+            max((call_time - seen).total_seconds() / 60.0, 0.0)
+            for _id, seen, expires in holders
+            if not expires or call_time - expires <= window
+        ]
+        model = self._get_delay_model(self.company_id)
+        return {
+            "session_id": session_id,
+            "attribution_method": "session" if live else "session_expired",
+            "attribution_confidence": "high" if live else "low",
+            "attribution_probability": attribution_probability(
+                model, delays, window.total_seconds() / 60.0
+            ),
+            "attribution_delay": delays[0],
+        }
+
+    @api.model
+    def _get_delay_model(self, company):
+        """When the company's callers call, learned from its latest calls on
+        live leases (one grouped query; ``tools/attribution.py``)."""
+        self.flush_model(
+            ["company_id", "attribution_method", "attribution_delay", "is_spam", "number_id"]
+        )
+        rows = self.env.execute_query(
+            SQL(
+                """
+            WITH live AS (
+                SELECT c.attribution_delay AS delay, pool.hold_minutes AS hold,
+                       s.last_seen_at - s.assigned_at AS visit
+                  FROM call_tracking_call c
+                  JOIN call_tracking_number n ON n.id = c.number_id
+                  JOIN call_tracking_pool pool ON pool.id = n.pool_id
+             LEFT JOIN call_tracking_session s ON s.id = c.session_id
+                 WHERE c.company_id = %(company)s AND c.attribution_method = 'session'
+                   AND NOT COALESCE(c.is_spam, FALSE)
+              ORDER BY c.start_at DESC NULLS LAST
+                 LIMIT %(limit)s
+            )
+            SELECT count(*) FILTER (WHERE delay <= %(active)s),
+                   array_agg(delay) FILTER (WHERE delay > %(active)s),
+                   array_agg(hold) FILTER (WHERE delay > %(active)s),
+                   extract(epoch FROM avg(visit)) / 60.0
+              FROM live
+                """,
+                company=company.id,
+                limit=DELAY_MODEL_CALLS,
+                active=ACTIVE_MINUTES,
+            )
+        )
+        active, delays, holds, visit = rows[0] if rows else (0, None, None, None)
+        if (active or 0) + len(delays or ()) < 1:
+            return PRIOR
+        return fit_delay_model(
+            active or 0,
+            list(zip(delays or (), holds or (), strict=True)),
+            float(visit) if visit else None,
+        )
 
     def _is_default_number(self, called_number):
         """The called number is a fallback number: of a pool or the company."""
@@ -553,6 +784,7 @@ class CallTrackingCall(models.Model):
             "phone": self.caller_number or False,
             "user_id": provider.user_id.id,
             "tracking_channel_id": channel.id,
+            "call_attribution_probability": self.attribution_probability,
             "source_id": self.source_id.id,
             "medium_id": self.medium_id.id,
             "campaign_id": self.campaign_id.id,

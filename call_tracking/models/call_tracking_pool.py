@@ -3,6 +3,12 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from ..tools.attribution import (
+    DelayModel,
+    arrival_levels,
+    attribution_shares,
+    recommended_attribution_size,
+)
 from ..tools.pool_sizing import MAX_POOL_SIZE, offered_load, recommended_pool_size
 
 
@@ -128,6 +134,54 @@ class CallTrackingPool(models.Model):
         "acceptable exhaustion (Erlang B, see README).",
     )
 
+    # attribution sizing
+    attribution_target = fields.Float(
+        related="company_id.call_tracking_attribution_target",
+        string="Attributable Calls Target (%)",
+    )
+    attribution_size = fields.Integer(
+        string="Recommended for Attribution",
+        compute="_compute_health",
+        groups="call_tracking.call_tracking_group_manager",
+        help="Smallest pool whose calls are expected to be attributed to the right visitor "
+        "at the company's target share, from the period's hourly arrivals, the hold time, "
+        "the visit length and the delays of the company's callers (see README). 0: no "
+        "arrivals yet; equal to the largest size tried when none reaches the target.",
+    )
+    attribution_right_current = fields.Float(
+        string="Right Calls at Current Size (%)",
+        compute="_compute_health",
+        digits=(16, 1),
+        groups="call_tracking.call_tracking_group_manager",
+    )
+    attribution_lost_current = fields.Float(
+        string="Lost Calls at Current Size (%)",
+        compute="_compute_health",
+        digits=(16, 1),
+        groups="call_tracking.call_tracking_group_manager",
+        help="Calls of visitors who saw the fallback number, or made after the late-call window.",
+    )
+    attribution_right_recommended = fields.Float(
+        string="Right Calls at Recommended Size (%)",
+        compute="_compute_health",
+        digits=(16, 1),
+        groups="call_tracking.call_tracking_group_manager",
+    )
+    attribution_lost_recommended = fields.Float(
+        string="Lost Calls at Recommended Size (%)",
+        compute="_compute_health",
+        digits=(16, 1),
+        groups="call_tracking.call_tracking_group_manager",
+    )
+    attribution_delay_median = fields.Float(
+        string="Median Call Delay (min)",
+        compute="_compute_health",
+        digits=(16, 1),
+        groups="call_tracking.call_tracking_group_manager",
+        help="Median delay between leaving the site and calling, learned from the company's "
+        "calls on live leases (a prior of 20 minutes until there are enough).",
+    )
+
     _sql_constraints = [
         (
             "hold_minutes_positive",
@@ -190,7 +244,7 @@ class CallTrackingPool(models.Model):
             pool.id: now - timedelta(days=pool.company_id.call_tracking_health_days or 30)
             for pool in self
         }
-        figures, visits = {}, {}
+        figures, visits, hours = {}, {}, {}
         if self.ids:
             for since in set(since_by_pool.values()):
                 pool_ids = [pid for pid, start in since_by_pool.items() if start == since]
@@ -206,6 +260,7 @@ class CallTrackingPool(models.Model):
                     ],
                 )
                 for pool, _hour, arrivals, exhaustions, peak, calls, unattributed in groups:
+                    hours.setdefault(pool.id, []).append(arrivals)
                     total = figures.setdefault(pool.id, [0, 0, 0, 0, 0, 0])
                     total[0] += arrivals
                     total[1] = max(total[1], arrivals)
@@ -229,6 +284,10 @@ class CallTrackingPool(models.Model):
                     )
                 )
             )
+        models_by_company = {
+            company: self.env["call.tracking.call"]._get_delay_model(company)
+            for company in self.company_id
+        }
         for pool in self:
             arrivals, peak_arrivals, peak, exhaustions, calls, unattributed = figures.get(
                 pool.id, [0] * 6
@@ -247,6 +306,37 @@ class CallTrackingPool(models.Model):
             pool.health_visit_minutes = visit
             pool.health_offered_load = load
             pool.recommended_size = recommended_pool_size(load, target) or MAX_POOL_SIZE
+            pool._set_attribution_sizing(
+                hours.get(pool.id, []), visit, models_by_company[pool.company_id]
+            )
+
+    def _set_attribution_sizing(self, hourly_arrivals, visit_minutes, delay_model):
+        """The attribution figures of the pool form from the period's hourly
+        arrivals (``tools/attribution.py``)."""
+        self.ensure_one()
+        company = self.company_id
+        model = DelayModel(
+            active_share=delay_model.active_share,
+            mu=delay_model.mu,
+            sigma=delay_model.sigma,
+            visit_minutes=visit_minutes or delay_model.visit_minutes,
+            samples=delay_model.samples,
+        )
+        levels = arrival_levels(hourly_arrivals)
+        window = company.call_tracking_late_call_hours or 24
+        target = (company.call_tracking_attribution_target or 97.0) / 100.0
+        size = recommended_attribution_size(
+            levels, self.hold_minutes, model, target, window, max_size=MAX_POOL_SIZE
+        )
+        size = MAX_POOL_SIZE if size is None else size
+        current = attribution_shares(self.number_count, levels, self.hold_minutes, model, window)
+        recommended = attribution_shares(size, levels, self.hold_minutes, model, window)
+        self.attribution_size = size
+        self.attribution_right_current = 100.0 * current[0]
+        self.attribution_lost_current = 100.0 * current[2]
+        self.attribution_right_recommended = 100.0 * recommended[0]
+        self.attribution_lost_recommended = 100.0 * recommended[2]
+        self.attribution_delay_median = model.median
 
     @api.model_create_multi
     def create(self, vals_list):

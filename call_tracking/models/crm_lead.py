@@ -8,6 +8,14 @@ class CrmLead(models.Model):
     call_ids = fields.One2many("call.tracking.call", "lead_id", string="Calls")
     call_count = fields.Integer(string="Calls Count", compute="_compute_call_count")
     tracking_channel_id = fields.Many2one("call.tracking.channel", index="btree_not_null")
+    call_attribution_probability = fields.Float(
+        string="Attribution Probability",
+        digits=(16, 3),
+        readonly=True,
+        aggregator="avg",
+        help="Probability that the visit or channel of the call that created the lead is the "
+        "right one (see the call).",
+    )
     call_quality = fields.Selection(
         [("targeted", "Targeted"), ("untargeted", "Untargeted")],
         index="btree_not_null",

@@ -64,6 +64,38 @@ class ResCompany(models.Model):
         default=30,
         help="Pool health figures and channel targeted shares cover this many past days.",
     )
+    # attribution and spam
+    call_tracking_late_call_hours = fields.Integer(
+        string="Late-Call Window (hours)",
+        default=24,
+        help="A call more than this many hours after its number's lease lapsed is not "
+        "attributed to that visitor.",
+    )
+    call_tracking_attribution_target = fields.Float(
+        string="Attributable Calls Target (%)",
+        default=97.0,
+        help="The pool size recommended for attribution makes this share of the calls "
+        "attributed to the right visitor.",
+    )
+    call_tracking_spam_repeat_count = fields.Integer(
+        string="Spam: Repeated Calls",
+        default=3,
+        help="A caller calling this many times (this call included) within the spam window, "
+        "the earlier calls with almost no talk time, is spam. 0 disables the rule.",
+    )
+    call_tracking_spam_repeat_minutes = fields.Integer(
+        string="Spam: Window (minutes)",
+        default=10,
+    )
+    call_tracking_spam_talk_seconds = fields.Integer(
+        string="Spam: Short Talk (seconds)",
+        default=5,
+        help="A call with at most this much talk time counts as a short call for the spam rule.",
+    )
+    call_tracking_spam_no_caller_id = fields.Boolean(
+        string="Spam: Calls Without Caller ID",
+        help="Calls whose caller id is hidden or not a phone number are spam.",
+    )
 
     # pools that cannot be drained
     call_tracking_lease_cap_address = fields.Integer(
@@ -96,6 +128,28 @@ class ResCompany(models.Model):
             "call_tracking_lease_lifetime_positive",
             "CHECK(call_tracking_lease_lifetime_hours > 0)",
             "The maximum lease lifetime must be positive.",
+        ),
+        (
+            "call_tracking_late_call_hours_positive",
+            "CHECK(call_tracking_late_call_hours > 0)",
+            "The late-call window must be at least one hour.",
+        ),
+        (
+            "call_tracking_attribution_target_range",
+            (
+                "CHECK(call_tracking_attribution_target > 0"
+                " AND call_tracking_attribution_target < 100)"
+            ),
+            "The attributable calls target must be between 0 and 100%.",
+        ),
+        (
+            "call_tracking_spam_values_positive",
+            (
+                "CHECK(call_tracking_spam_repeat_count >= 0"
+                " AND call_tracking_spam_repeat_minutes > 0"
+                " AND call_tracking_spam_talk_seconds >= 0)"
+            ),
+            "The spam rule's count, window and talk time cannot be negative.",
         ),
         (
             "call_tracking_session_retention_days_positive",

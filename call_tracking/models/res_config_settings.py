@@ -37,6 +37,24 @@ class ResConfigSettings(models.TransientModel):
     call_tracking_lease_lifetime_hours = fields.Float(
         related="company_id.call_tracking_lease_lifetime_hours", readonly=False
     )
+    call_tracking_late_call_hours = fields.Integer(
+        related="company_id.call_tracking_late_call_hours", readonly=False
+    )
+    call_tracking_attribution_target = fields.Float(
+        related="company_id.call_tracking_attribution_target", readonly=False
+    )
+    call_tracking_spam_repeat_count = fields.Integer(
+        related="company_id.call_tracking_spam_repeat_count", readonly=False
+    )
+    call_tracking_spam_repeat_minutes = fields.Integer(
+        related="company_id.call_tracking_spam_repeat_minutes", readonly=False
+    )
+    call_tracking_spam_talk_seconds = fields.Integer(
+        related="company_id.call_tracking_spam_talk_seconds", readonly=False
+    )
+    call_tracking_spam_no_caller_id = fields.Boolean(
+        related="company_id.call_tracking_spam_no_caller_id", readonly=False
+    )
     call_tracking_cors_origins = fields.Text(
         related="website_id.call_tracking_cors_origins", readonly=False
     )

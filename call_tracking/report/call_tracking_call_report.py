@@ -36,7 +36,7 @@ class CallTrackingCallReport(models.Model):
     """
 
     _name = "call.tracking.call.report"
-    _inherit = "call.tracking.report.ratio.mixin"
+    _inherit = ["call.tracking.report.ratio.mixin", "call.tracking.spam.mixin"]
     _description = "Call Tracking Analysis"
     _auto = False
     _rec_name = "start_at"
@@ -77,6 +77,14 @@ class CallTrackingCallReport(models.Model):
     quality_reason_id = fields.Many2one("call.tracking.quality.reason", readonly=True)
     lead_id = fields.Many2one("crm.lead", readonly=True)
     caller_number = fields.Char(string="Caller", readonly=True)
+    is_spam = fields.Boolean(string="Spam", readonly=True)
+    attribution_probability = fields.Float(
+        digits=(16, 3),
+        readonly=True,
+        aggregator="avg",
+        help="Average probability that the attributed calls' visit or channel is the right "
+        "one (calls not attributed are left out).",
+    )
     # measures
     call_count = fields.Integer(string="Calls", readonly=True, aggregator="sum")
     caller_key = fields.Integer(
@@ -155,6 +163,9 @@ class CallTrackingCallReport(models.Model):
                 c.quality_reason_id AS quality_reason_id,
                 c.lead_id AS lead_id,
                 c.caller_number AS caller_number,
+                COALESCE(c.is_spam, FALSE) AS is_spam,
+                CASE WHEN c.attribution_method IN %(attributed)s
+                     THEN c.attribution_probability END AS attribution_probability,
                 1 AS call_count,
                 hashtextextended(c.caller_number, 0) AS caller_key,
                 (c.status = 'answered')::int AS answered_count,
@@ -197,6 +208,7 @@ class CallTrackingCallReport(models.Model):
             ) x
             """,
             missed=MISSED_STATUSES,
+            attributed=("session", "session_expired", "static"),
         )
 
     @api.model

@@ -82,6 +82,8 @@ class CallTrackingCostReport(models.Model):
                        SUM(won_count) AS won_count,
                        SUM(won_revenue) AS won_revenue
                   FROM (%(calls)s) calls
+                 -- spam calls count in no report
+                 WHERE NOT calls.is_spam
               GROUP BY company_id, currency_id, channel_id, date_trunc('month', start_at)
             )
             SELECT row_number() OVER (

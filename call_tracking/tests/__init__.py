@@ -19,3 +19,4 @@ from . import test_demo_data
 from . import test_webhook_inbox
 from . import test_translations
 from . import test_access_matrix
+from . import test_attribution_confidence
