@@ -87,7 +87,7 @@ class CallTrackingPoolReport(models.Model):
                            SELECT COALESCE(call.attribution_method NOT IN %(matched)s, TRUE)
                                   AS unattributed
                        ) x
-                     WHERE call.start_at IS NOT NULL
+                     WHERE call.start_at IS NOT NULL AND call.is_test IS NOT TRUE
               ) pool_rows
             """,
             matched=("session", "session_expired"),
