@@ -177,12 +177,16 @@ class CallTrackingCall(models.Model):
             )
         else:
             message = self.env._("Test call received (channel %s).", channel)
-        target = self.action_open_lead() if self.lead_id else {
-            "type": "ir.actions.act_window",
-            "res_model": self._name,
-            "res_id": self.id,
-            "view_mode": "form",
-        }
+        target = (
+            self.action_open_lead()
+            if self.lead_id
+            else {
+                "type": "ir.actions.act_window",
+                "res_model": self._name,
+                "res_id": self.id,
+                "view_mode": "form",
+            }
+        )
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",

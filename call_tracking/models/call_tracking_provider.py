@@ -370,9 +370,9 @@ class CallTrackingProvider(models.Model):
         Event = self.env["call.tracking.webhook.event"].sudo()
         try:
             provider_sudo._verify_webhook(request_data)
-            entry, _events = Event.with_context(
-                call_tracking_test_call=True
-            )._create_and_process(provider_sudo, request_data)
+            entry, _events = Event.with_context(call_tracking_test_call=True)._create_and_process(
+                provider_sudo, request_data
+            )
         except WebhookError as exc:
             raise UserError(self.env._("The test call failed: %s", exc.reason)) from exc
         return entry.call_id.sudo(False)

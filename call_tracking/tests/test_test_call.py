@@ -68,7 +68,8 @@ class TestTestCall(CallTrackingCommon):
         lead = tests.lead_id
         # a real call from the test caller does not join the test lead
         caller = {"from": tests.caller_number}
-        later_real = self._process(self._event(call_id="real-2", to=self.number_seo.number, **caller))
+        seo = self.number_seo.number
+        later_real = self._process(self._event(call_id="real-2", to=seo, **caller))
         self.assertNotEqual(later_real.lead_id, lead)
         self.env["call.tracking.call"].action_delete_test_calls()
         self.assertFalse(tests.exists())
