@@ -114,3 +114,12 @@ class TestSetupChecklist(CallTrackingCommon):
         ):
             with self.subTest(method=method):
                 self.assertEqual(getattr(setup, method)()["res_model"], model)
+
+    def test_settings_use_company_phone(self):
+        """The settings offer the company phone as the default number."""
+        self.company.phone = "(212) 555-0166"
+        self.company.call_tracking_default_number = False
+        settings = self.env["res.config.settings"].create({})
+        self.assertEqual(settings.call_tracking_company_phone, "(212) 555-0166")
+        settings.action_call_tracking_use_company_phone()
+        self.assertEqual(self.company.call_tracking_default_number, "+12125550166")
