@@ -57,7 +57,10 @@ class TestDemoWebsite(HttpCase):
 
         def navigate_with_referrer(browser, target, wait_stop=False):
             # as a click on a search result: the browser sends the referrer
-            params = {"url": target, "referrer": referrer} if referrer else {"url": target}
+            params = {"url": target}
+            if referrer:
+                # the whole referrer, though the test server is not https
+                params.update(referrer=referrer, referrerPolicy="unsafeUrl")
             browser._websocket_request("Page.navigate", params=params, timeout=60.0)
 
         with patch.object(ChromeBrowser, "navigate_to", navigate_with_referrer):
