@@ -6,7 +6,7 @@ PYTHON := .venv/bin/python
 #   make test ARGS="--no-lint --no-pytest --test-tags /call_tracking:TestMenus"
 ARGS ?=
 
-.PHONY: demo test bench stress setup clean-db readme wheel
+.PHONY: demo test bench stress setup clean-db readme wheel screenshots
 
 setup:
 	@bash scripts/setup.sh
@@ -24,6 +24,10 @@ bench: setup
 # tenth of it. Prints one table of figures.
 stress: setup
 	@$(PYTHON) -u scripts/run_tests.py --stress $(ARGS)
+# retake the README's screenshots (call_tracking/static/description/screenshots/)
+# with Chromium over the demo data, then `make readme`
+screenshots: setup
+	@$(PYTHON) -u scripts/run_tests.py --no-lint --no-i18n --no-pytest --test-tags call_tracking_screenshots
 
 # drop the cached template and test databases (not the demo database)
 clean-db: setup

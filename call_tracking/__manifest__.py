@@ -30,6 +30,7 @@
         "views/call_tracking_webhook_event_views.xml",
         "views/crm_lead_views.xml",
         "views/res_config_settings_views.xml",
+        "views/call_tracking_setup_views.xml",
         "views/call_tracking_menus.xml",
         "views/call_tracking_templates.xml",
         "views/call_tracking_quality_reason_views.xml",
@@ -43,6 +44,8 @@
         # after demo/call_tracking_demo.xml (its numbers get the demo provider)
         "demo/call_tracking_provider_demo.xml",
         "demo/call_tracking_cost_demo.xml",
+        # the company phone in the website's header and contact page
+        "demo/call_tracking_website_demo.xml",
         # last: six months of visits and calls replayed through the real code
         "demo/call_tracking_traffic_demo.xml",
     ],

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """`make demo`: the database call_tracking_demo (module + demo data), served
-in the foreground on http://localhost:8069 (admin / admin).
+in the foreground on http://127.0.0.1:8069 (admin / admin), with links that
+show each channel's number on the demo website.
 
 Environment: DEMO_DB (default call_tracking_demo), DEMO_PORT (8069),
 DEMO_INTERFACE (127.0.0.1; 0.0.0.0 to reach it from another machine).
@@ -32,6 +33,19 @@ def port_in_use(interface, port):
     return False
 
 
+def demo_links(host, port):
+    """(label, URL) of the demo visits that each show another number."""
+    base = f"http://{host}:{port}"
+    return [
+        ("Direct:", f"{base}/contactus"),
+        ("Google Ads:", f"{base}/contactus?utm_source=google&utm_medium=cpc&gclid=demo-1"),
+        ("Facebook Ads:", f"{base}/contactus?utm_source=facebook&utm_medium=cpc&fbclid=demo-1"),
+        # a stand-in search results page on the other local name: the click
+        # on its result arrives with an outside referrer (README.rst)
+        ("Organic search:", f"http://localhost:{port}/call_tracking/demo/search"),
+    ]
+
+
 def main():
     db = os.environ.get("DEMO_DB", "call_tracking_demo")
     port = int(os.environ.get("DEMO_PORT", "8069"))
@@ -60,11 +74,16 @@ def main():
         print("\n\n".join(rep.error_blocks) or devlib.tail(log), flush=True)
         say(f"ERROR: {MODULE} did not install in {db}; full log {log}")
         return 1
-    host = "localhost" if interface in ("127.0.0.1", "0.0.0.0") else interface
+    host = "127.0.0.1" if interface in ("127.0.0.1", "0.0.0.0") else interface
     say("")
     say(f"    URL:   http://{host}:{port}   (Odoo back end: http://{host}:{port}/odoo)")
     say("    login: admin   password: admin")
     say("    stop:  Ctrl+C")
+    say("")
+    say("    The contact page as each kind of visitor sees it (open each link in a new")
+    say("    private window: a visitor keeps their number and channel):")
+    for label, url in demo_links(host, port):
+        say(f"    {label:<16} {url}")
     say("")
     cmd = devlib.odoo_cmd(
         "-d", db, f"--db-filter=^{db}$", f"--http-port={port}", f"--http-interface={interface}"

@@ -14,7 +14,10 @@ and index.html is the README rendered by docutils.
 
 Markdown subset (anything else is refused rather than mistranslated):
 paragraphs, ``-`` and ``1.`` lists with indented continuation lines,
-``#`` headings, ``**bold**``, ``*italic*``, inline code and [links](url).
+``#`` headings, ``**bold**``, ``*italic*``, inline code, [links](url) and
+images alone on their line, ``![alt](../static/description/x.png)`` (the path
+from readme/; README.rst gets ``static/description/x.png``, index.html
+``x.png``).
 
     python scripts/gen_addon_readme.py --addon-dir call_tracking \\
         --org-name call-tracking --repo-name call_tracking --branch 18.0
@@ -55,6 +58,8 @@ LICENSE_URLS = {
 }
 # "#" and "##" headings are subsections ("-", as the credits), "###" below
 HEADING_CHARS = "--~"
+IMAGE_RE = re.compile(r"^!\[([^\]]*)\]\(\.\./([^)\s]+)\)$")
+DESCRIPTION_DIR = "static/description/"
 
 
 class FragmentError(ValueError):
@@ -92,6 +97,12 @@ def md_to_rst(md, name):
                 f"{name}:{lineno}: unsupported Markdown (code block, table, quote or"
                 f" raw HTML): {line!r}"
             )
+        image = IMAGE_RE.match(stripped)
+        if image:
+            if rst and rst[-1] != "":
+                rst.append("")
+            rst += [f".. image:: {image[2]}", f"   :alt: {image[1]}", ""]
+            continue
         heading = re.match(r"^(#{1,3}) (.+)$", line)
         if heading:
             title = inline(heading[2].strip())
@@ -266,7 +277,11 @@ def main(argv=None):
     addon = args.addon_dir.resolve()
     try:
         rst = generate_rst(addon, args.org_name, args.repo_name, args.branch)
-        html = generate_html(rst, addon / "README.rst")
+        # index.html lives in static/description/: its images are relative to it
+        html = generate_html(
+            rst.replace(f".. image:: {DESCRIPTION_DIR}", ".. image:: "),
+            addon / DESCRIPTION_DIR / "index.html",
+        )
     except (FragmentError, SyntaxError, ValueError, SystemMessage) as exc:
         print(f"gen_addon_readme: {exc}", file=sys.stderr)
         return 2

@@ -17,6 +17,15 @@ def test_inline_markup():
     )
 
 
+def test_images():
+    """An image alone on its line: README.rst points into static/description/,
+    index.html (which lives there) next to itself."""
+    rst = gen.md_to_rst("text\n\n![The pivot](../static/description/shots/p.png)", "X.md")
+    assert rst == "text\n\n.. image:: static/description/shots/p.png\n   :alt: The pivot"
+    html = gen.generate_html(rst.replace(".. image:: static/description/", ".. image:: "), "x.rst")
+    assert '<img alt="The pivot" src="shots/p.png" />' in html
+
+
 @pytest.mark.parametrize("bad", ["```\ncode\n```", "| a | b |", "> quote", "<b>x</b>"])
 def test_unsupported_markdown_is_refused(bad):
     with pytest.raises(gen.FragmentError):

@@ -23,3 +23,4 @@ from . import call_tracking_cost
 from . import website_visitor
 from . import res_partner
 from . import call_tracking_replay
+from . import call_tracking_setup

@@ -162,6 +162,14 @@ class CallTrackingCall(models.Model):
         readonly=True,
         help="Mirrored from the lead, like the quality, for the reports.",
     )
+    is_test = fields.Boolean(
+        string="Test Call",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="Made with the Test call button: left out of the reports; "
+        "Delete Test Calls removes it with its lead.",
+    )
     webhook_event_ids = fields.One2many(
         "call.tracking.webhook.event",
         "call_id",
@@ -227,6 +235,55 @@ class CallTrackingCall(models.Model):
                 call_sudo._post_call_message()
                 if call_sudo.status in CALL_BACK_STATUSES:
                     call_sudo._schedule_call_back()
+    def action_open_test_call(self):
+        """The lead of a test call (its calls tab lists the call), else the
+        call, with a notification saying where the call went."""
+        self.ensure_one()
+        channel = self.channel_id.name or self.env._("no channel")
+        if self.session_id:
+            message = self.env._(
+                "Test call received and matched to the visitor who holds the number (channel %s).",
+                channel,
+            )
+        else:
+            message = self.env._("Test call received (channel %s).", channel)
+        target = (
+            self.action_open_lead()
+            if self.lead_id
+            else {
+                "type": "ir.actions.act_window",
+                "res_model": self._name,
+                "res_id": self.id,
+                "view_mode": "form",
+            }
+        )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"message": message, "type": "success", "next": target},
+        }
+
+    @api.model
+    def action_delete_test_calls(self):
+        """Delete the test calls of the allowed companies, and their leads
+        when a lead has no other call."""
+        calls = self.search([("is_test", "=", True)])
+        calls.check_access("unlink")
+        kept = self.search([("lead_id", "in", calls.lead_id.ids), ("is_test", "=", False)])
+        # the leads the test calls created, which no real call joined since
+        leads_sudo = (calls.lead_id - kept.lead_id).sudo()
+        count = len(calls)
+        calls.unlink()
+        leads_sudo.unlink()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "message": self.env._("%s test calls deleted.", count),
+                "type": "info",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
     # ------------------------------------------------------------------
     # Webhook processing
@@ -301,6 +358,9 @@ class CallTrackingCall(models.Model):
         was_final = self.status in FINAL_STATUSES
         is_end = event.get("event") == "call_end" or event.get("status") in FINAL_STATUSES
         vals = self._get_event_values(event, is_end)
+        if self.env.context.get("call_tracking_test_call") and not self.is_test:
+            # set by the Test call button only, never by a provider's request
+            vals["is_test"] = True
         if event.get("signed_key") and not self.signed_key:
             vals["signed_key"] = event["signed_key"]
         if not self.attribution_method and (
@@ -686,7 +746,10 @@ class CallTrackingCall(models.Model):
         lead = self.env["crm.lead"]
         if not (caller_number and caller_number.startswith("+")):
             return history, lead
+        if vals.get("is_test") or self.is_test:
+            return history, lead  # a test call gets its own lead, always
         previous_domain = [
+            ("is_test", "=", False),
             ("id", "!=", self.id),
             ("company_id", "=", self.company_id.id),
             ("caller_number", "=", caller_number),
@@ -792,6 +855,10 @@ class CallTrackingCall(models.Model):
         }
         if team:
             values["team_id"] = team.id
+        if self.is_test:
+            # the one who pressed Test call gets the lead, and sees it
+            values["name"] = self.env._("Test call: %s", values["name"])
+            values["user_id"] = self.env.uid
         if self.session_id.visitor_id:
             values["visitor_ids"] = [fields.Command.link(self.session_id.visitor_id.id)]
         return values

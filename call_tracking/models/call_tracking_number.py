@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from ..tools.phone import example_caller
+
 
 class CallTrackingNumber(models.Model):
     """One tracking phone number, stored in E.164."""
@@ -119,6 +121,26 @@ class CallTrackingNumber(models.Model):
                 for record in self:
                     self._normalise_number(record.number, company)
         return super().write(vals)
+
+    def action_test_call(self):
+        """Have this number called now through its provider's real webhook
+        processing (signed as the provider signs), and open the call."""
+        self.ensure_one()
+        if not self.provider_id:
+            raise UserError(
+                self.env._(
+                    "The number %s has no provider: choose the provider that reports its calls.",
+                    self.display_name,
+                )
+            )
+        call = self.provider_id._make_test_call(self, self._get_test_caller())
+        return call.action_open_test_call()
+
+    def _get_test_caller(self):
+        """The caller of a test call: an example number of the company's
+        country (from the phone number metadata), never a tracking number."""
+        self.ensure_one()
+        return example_caller(self.company_id.country_id.code)
 
     @api.model
     def _normalise_vals(self, fname, vals_list, records=None, label=None):

@@ -1,12 +1,16 @@
 import secrets
+import uuid
+from datetime import timedelta
 from urllib.parse import quote
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
-from ..exceptions import WebhookPayloadError, WebhookSignatureError
+from ..exceptions import WebhookError, WebhookPayloadError, WebhookSignatureError
 
 WEBHOOK_ROUTE = "/call_tracking/webhook/"
+# the length of a test call, at most (it ends when the button is pressed)
+TEST_CALL_SECONDS = 42
 
 
 class CallTrackingProvider(models.Model):
@@ -189,6 +193,16 @@ class CallTrackingProvider(models.Model):
         )
         return True
 
+    def action_test_call(self):
+        """Send a signed sample call to the provider's first number."""
+        self.ensure_one()
+        number = self.number_ids.filtered("active")[:1]
+        if not number:
+            raise UserError(
+                self.env._("Give the provider %s a tracking number first.", self.display_name)
+            )
+        return number.action_test_call()
+
     def action_view_calls(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
@@ -285,3 +299,80 @@ class CallTrackingProvider(models.Model):
         some providers make), as ``(mimetype, body)``; None when the kind
         expects no GET (the controller answers 405)."""
         self.ensure_one()
+
+    # ------------------------------------------------------------------
+    # Test calls: a signed sample request through the real processing
+    # ------------------------------------------------------------------
+
+    def _build_test_request(self, call_values):
+        """The request this provider's kind would send for a finished call,
+        as a ``request_data`` dict signed with the provider's secret. Each
+        kind extends it for its own records.
+
+        ``call_values``: ``call_id`` (str), ``from`` and ``to`` (E.164),
+        ``start`` and ``end`` (naive UTC datetimes, whole seconds),
+        ``duration`` (seconds).
+        """
+        self.ensure_one()
+        raise UserError(self.env._("Provider kind %s cannot send test calls.", self.kind))
+
+    def _get_test_request_base(self, content_type, body, form=()):
+        """The parts of a test ``request_data`` every kind shares."""
+        self.ensure_one()
+        return {
+            "method": "POST",
+            "url_base": self._get_public_base_url(),
+            "url_path": f"{WEBHOOK_ROUTE}{quote(self.webhook_token)}",
+            "headers": {"Content-Type": content_type, "User-Agent": "Odoo call tracking test call"},
+            "body": body,
+            "form": list(form),
+            "query": [],
+            "remote_addr": "127.0.0.1",
+            "received_at": fields.Datetime.now(),
+        }
+
+    def _make_test_call(self, number, caller):
+        """Have ``number`` (a tracking number of this provider) called by
+        ``caller`` now: the provider's signed request goes through the
+        webhook's verification and the inbox's processing, as the webhook
+        controller runs them. Return the call, flagged as a test.
+
+        The call ends now and starts at most ``TEST_CALL_SECONDS`` earlier,
+        never before the number's current lease (so a leased number's call
+        is matched to that visitor)."""
+        self.ensure_one()
+        provider_sudo = self.sudo()
+        if not provider_sudo.secret:
+            raise UserError(
+                self.env._(
+                    "The provider %s has no signing secret: set it, then try again.",
+                    self.display_name,
+                )
+            )
+        end = fields.Datetime.now().replace(microsecond=0) + timedelta(seconds=1)
+        start = end - timedelta(seconds=TEST_CALL_SECONDS)
+        lease_sudo = number.sudo().lease_session_id
+        if number.is_leased and lease_sudo.assigned_at:
+            assigned = lease_sudo.assigned_at
+            if assigned.microsecond:
+                assigned = assigned.replace(microsecond=0) + timedelta(seconds=1)
+            start = max(start, min(assigned, end))
+        request_data = provider_sudo._build_test_request(
+            {
+                "call_id": f"test-{uuid.uuid4().hex}",
+                "from": caller,
+                "to": number.number,
+                "start": start,
+                "end": end,
+                "duration": int((end - start).total_seconds()),
+            }
+        )
+        Event = self.env["call.tracking.webhook.event"].sudo()
+        try:
+            provider_sudo._verify_webhook(request_data)
+            entry, _events = Event.with_context(call_tracking_test_call=True)._create_and_process(
+                provider_sudo, request_data
+            )
+        except WebhookError as exc:
+            raise UserError(self.env._("The test call failed: %s", exc.reason)) from exc
+        return entry.call_id.sudo(False)

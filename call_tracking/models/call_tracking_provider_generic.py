@@ -33,6 +33,24 @@ def generic_signature(secret, body):
 class CallTrackingProvider(models.Model):
     _inherit = "call.tracking.provider"
 
+    def _build_test_request(self, call_values):
+        if self.kind != "generic":
+            return super()._build_test_request(call_values)
+        payload = {
+            "event": "call_end",
+            "call_id": call_values["call_id"],
+            "from": call_values["from"],
+            "to": call_values["to"],
+            "start": call_values["start"].isoformat() + "Z",
+            "duration": call_values["duration"],
+            "talk_duration": call_values["duration"],
+            "status": "answered",
+        }
+        body = json.dumps(payload).encode()
+        request_data = self._get_test_request_base("application/json", body)
+        request_data["headers"][SIGNATURE_HEADER] = generic_signature(self.secret, body)
+        return request_data
+
     def _verify_webhook(self, request_data):
         if self.kind != "generic":
             return super()._verify_webhook(request_data)

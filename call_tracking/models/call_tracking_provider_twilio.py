@@ -23,7 +23,9 @@ are tried; the request is accepted when either matches.
 import base64
 import hashlib
 import hmac
-from datetime import timedelta
+from datetime import UTC, timedelta
+from email.utils import format_datetime
+from urllib.parse import urlencode
 
 from odoo import fields, models
 
@@ -59,6 +61,27 @@ class CallTrackingProvider(models.Model):
     kind = fields.Selection(
         selection_add=[("twilio", "Twilio")], ondelete={"twilio": "set default"}
     )
+
+    def _build_test_request(self, call_values):
+        if self.kind != "twilio":
+            return super()._build_test_request(call_values)
+        # a status callback of a completed inbound call (Twilio's parameters)
+        form = [
+            ("AccountSid", "AC" + "0" * 32),
+            ("CallSid", "CA" + call_values["call_id"].removeprefix("test-")[:32]),
+            ("CallStatus", "completed"),
+            ("CallDuration", str(call_values["duration"])),
+            ("Direction", "inbound"),
+            ("From", call_values["from"]),
+            ("To", call_values["to"]),
+            ("Timestamp", format_datetime(call_values["end"].replace(tzinfo=UTC))),
+        ]
+        request_data = self._get_test_request_base(
+            "application/x-www-form-urlencoded", urlencode(form).encode(), form
+        )
+        url = request_data["url_base"] + request_data["url_path"]
+        request_data["headers"][TWILIO_SIGNATURE_HEADER] = twilio_signature(self.secret, url, form)
+        return request_data
 
     def _verify_webhook(self, request_data):
         if self.kind != "twilio":

@@ -35,7 +35,8 @@ import base64
 import hashlib
 import hmac
 import json
-from datetime import timedelta
+from datetime import UTC, timedelta
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from odoo import fields, models
@@ -110,6 +111,30 @@ class CallTrackingProvider(models.Model):
         if echo is not None:
             return "text/plain", echo[:256]
         return super()._get_webhook_get_answer(request_data)
+
+    def _build_test_request(self, call_values):
+        if self.kind != "zadarma":
+            return super()._build_test_request(call_values)
+        tz = ZoneInfo(self.zadarma_timezone or "UTC")
+        local_start = call_values["start"].replace(tzinfo=UTC).astimezone(tz)
+        # a NOTIFY_END as Zadarma sends it: numbers without their "+"
+        params = {
+            "event": "NOTIFY_END",
+            "call_start": local_start.strftime("%Y-%m-%d %H:%M:%S"),
+            "pbx_call_id": call_values["call_id"],
+            "caller_id": call_values["from"].lstrip("+"),
+            "called_did": call_values["to"].lstrip("+"),
+            "duration": str(call_values["duration"]),
+            "disposition": "answered",
+            "status_code": "16",
+            "is_recorded": "0",
+        }
+        form = list(params.items())
+        request_data = self._get_test_request_base(
+            "application/x-www-form-urlencoded", urlencode(form).encode(), form
+        )
+        request_data["headers"]["Signature"] = zadarma_signature(self.secret, params, "NOTIFY_END")
+        return request_data
 
     def _verify_webhook(self, request_data):
         if self.kind != "zadarma":

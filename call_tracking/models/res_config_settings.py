@@ -7,6 +7,7 @@ class ResConfigSettings(models.TransientModel):
     call_tracking_default_number = fields.Char(
         related="company_id.call_tracking_default_number", readonly=False
     )
+    call_tracking_company_phone = fields.Char(related="company_id.phone")
     call_tracking_display_format = fields.Selection(
         related="company_id.call_tracking_display_format", readonly=False
     )
@@ -71,3 +72,10 @@ class ResConfigSettings(models.TransientModel):
     call_tracking_cookie_domain = fields.Char(
         related="website_id.call_tracking_cookie_domain", readonly=False
     )
+
+    def action_call_tracking_use_company_phone(self):
+        """The company phone becomes the default tracking number: nobody
+        types the company number twice."""
+        self.ensure_one()
+        self.company_id.call_tracking_default_number = self.company_id.phone
+        return {"type": "ir.actions.client", "tag": "reload"}

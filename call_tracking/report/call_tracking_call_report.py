@@ -206,6 +206,8 @@ class CallTrackingCallReport(models.Model):
                        first_call.call_id IS NOT NULL AS first_of_lead,
                        COALESCE(lead.active AND stage.is_won, FALSE) AS lead_won
             ) x
+             -- test calls (the Test call button) are no traffic
+             WHERE c.is_test IS NOT TRUE
             """,
             missed=MISSED_STATUSES,
             attributed=("session", "session_expired", "static"),

@@ -88,6 +88,7 @@ class CallTrackingPoolReport(models.Model):
                                   AS unattributed
                        ) x
                      WHERE call.start_at IS NOT NULL AND NOT COALESCE(call.is_spam, FALSE)
+                       AND call.is_test IS NOT TRUE
               ) pool_rows
             """,
             matched=("session", "session_expired"),

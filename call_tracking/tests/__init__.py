@@ -20,3 +20,7 @@ from . import test_webhook_inbox
 from . import test_translations
 from . import test_access_matrix
 from . import test_attribution_confidence
+from . import test_test_call
+from . import test_setup_checklist
+from . import test_demo_website
+from . import test_screenshots

@@ -10,6 +10,8 @@ cannot read. It also holds the display format of the website's numbers.
 
 import re
 
+import phonenumbers
+
 from odoo.exceptions import UserError
 
 from odoo.addons.phone_validation.tools import phone_validation
@@ -63,3 +65,20 @@ def caller_to_e164(number, country=None):
         if international:
             return international
     return number
+
+
+# the caller of test calls when the country has no example number (a US
+# number of the 555-01xx range reserved for fiction)
+FALLBACK_TEST_CALLER = "+12125550199"
+
+
+def example_caller(country_code=None):
+    """An example mobile number of the country (ISO code), in E.164, from
+    the phone number metadata (the numbers its documentation uses): the
+    caller of test calls."""
+    example = phonenumbers.example_number_for_type(
+        (country_code or "US").upper(), phonenumbers.PhoneNumberType.MOBILE
+    )
+    if example is None:
+        return FALLBACK_TEST_CALLER
+    return phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
