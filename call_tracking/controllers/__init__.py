@@ -1,2 +1,3 @@
 from . import call_tracking
 from . import call_tracking_webhook
+from . import call_tracking_google_ads
