@@ -17,3 +17,4 @@ from . import test_lead_merge
 from . import test_demo_data
 from . import test_webhook_inbox
 from . import test_translations
+from . import test_conversions
