@@ -2,7 +2,6 @@ import base64
 import csv
 import hashlib
 import io
-import threading
 from datetime import UTC, datetime, timedelta
 from unittest.mock import patch
 from urllib.parse import urlsplit
@@ -427,7 +426,7 @@ class TestConversionConcurrency(LoopbackMixin, CallTrackingCommon):
                         "company_id": company.id,
                         "trigger": "call",
                         "event_id": f"conc-{call.id}",
-                        "payload": '{"client_id": "1.1", "events": []}',
+                        "payload": f'{{"client_id": "{call.id}.1", "events": []}}',
                         "next_try_at": now - timedelta(seconds=5),
                     }
                     for call in calls
@@ -443,35 +442,27 @@ class TestConversionConcurrency(LoopbackMixin, CallTrackingCommon):
                 env["call.tracking.provider"].browse(ids[0]).unlink()
 
         self.addCleanup(cleanup)
-        # the first run's first request waits: the run holds its rows
-        standin.hold = 1
-        results, errors = {}, []
-
-        def run(name, batch):
-            try:
-                with registry.cursor() as cr:
-                    env = api.Environment(cr, SUPERUSER_ID, {})
-                    results[name] = env["call.tracking.conversion"]._cron_send(batch_size=batch)
-            except Exception as exc:  # noqa: BLE001 - reported in the test thread
-                errors.append(f"{name}: {exc!r}")
-
-        first = threading.Thread(target=run, args=("first", 4))
-        first.start()
-        for _i in range(1200):
-            if standin.requests or not first.is_alive():
-                break
-            threading.Event().wait(0.05)
-        self.assertEqual((len(standin.requests), errors), (1, []), "the first run is sending")
-        # meanwhile a second run takes what the first did not lock
-        second = threading.Thread(target=run, args=("second", 10))
-        second.start()
-        second.join(60)
-        self.assertEqual((results, errors), ({"second": 2}, []))
-        standin.gate.set()
-        first.join(60)
-        self.assertEqual((results, errors), ({"first": 4, "second": 2}, []))
-        sent = [r["query"] for r in standin.requests]
-        self.assertEqual(len(sent), 6, "each conversion sent once")
+        with registry.cursor() as cr_a, registry.cursor() as cr_b:
+            # never wait for a lock: a run that would block fails instead
+            for cr in (cr_a, cr_b):
+                cr.execute("SET lock_timeout = '5s'")
+            env_a = api.Environment(cr_a, SUPERUSER_ID, {})
+            env_b = api.Environment(cr_b, SUPERUSER_ID, {})
+            # run A has claimed its batch and is still sending it...
+            claimed_a = env_a["call.tracking.conversion"]._claim_due(4)
+            self.assertEqual(len(claimed_a), 4)
+            # ...when run B starts: it takes only the rows A does not hold
+            done_b = env_b["call.tracking.conversion"]._cron_send(batch_size=10)
+            self.assertEqual(done_b, 2)
+            cr_b.commit()
+            for destination, batch in claimed_a.grouped("destination_id").items():
+                env_a["call.tracking.conversion"]._send_batch(destination.sudo(), batch)
+            cr_a.commit()
+            # a third run finds nothing left
+            self.assertFalse(env_b["call.tracking.conversion"]._claim_due(10))
+        sent = [StandIn.json_of(r)["client_id"] for r in standin.requests]
+        self.assertEqual(len(sent), 6, "six requests")
+        self.assertEqual(len(set(sent)), 6, "each conversion sent once")
         with registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             states = (
