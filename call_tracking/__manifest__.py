@@ -38,6 +38,7 @@
         "report/call_tracking_call_report_views.xml",
         "report/call_tracking_cost_report_views.xml",
         "report/call_tracking_pool_report_views.xml",
+        "views/call_tracking_conversion_views.xml",
     ],
     "demo": [
         "demo/call_tracking_demo.xml",
@@ -48,6 +49,7 @@
         "demo/call_tracking_website_demo.xml",
         # last: six months of visits and calls replayed through the real code
         "demo/call_tracking_traffic_demo.xml",
+        "demo/call_tracking_destination_demo.xml",
     ],
     # read by demo/call_tracking_traffic_demo.xml (the replay), not loaded
     # as data: listed for the OCA "file-not-used" check

@@ -1,3 +1,4 @@
 from . import call_tracking
 from . import call_tracking_webhook
 from . import call_tracking_demo
+from . import call_tracking_google_ads

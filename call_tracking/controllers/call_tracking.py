@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from odoo import http
 from odoo.http import request
 
+from ..models.call_tracking_session import VISIT_ID_FIELDS
 from ..models.website import origin_of
 from .limits import body_limit
 
@@ -18,6 +19,11 @@ MAX_LENGTHS = {
     "url": 4096,
     "referrer": 4096,
     "ga_client_id": 128,
+    # the ad platforms' cookies, for conversions (optional, like every key)
+    "ga_session_id": 64,
+    "ym_uid": 64,
+    "fbp": 128,
+    "fbc": 512,
 }
 MAX_BODY = 16 * 1024
 # the first-party cookie mirroring the visitor key (the script's name for it)
@@ -74,6 +80,7 @@ class CallTrackingController(http.Controller):
             remote_addr=request.httprequest.remote_addr or "",
             visitor=self._get_website_visitor(website_sudo, origin),
             lang=request.env.lang,
+            visit_ids={key: values.get(key) for key in VISIT_ID_FIELDS},
         )
         response = self._json(answer, 200, cors_origin)
         self._set_visitor_cookie(response, website_sudo, answer["visitor"])

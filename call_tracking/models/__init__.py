@@ -24,3 +24,10 @@ from . import website_visitor
 from . import res_partner
 from . import call_tracking_replay
 from . import call_tracking_setup
+from . import call_tracking_destination
+from . import call_tracking_destination_ga4
+from . import call_tracking_destination_google_ads
+from . import call_tracking_destination_yandex
+from . import call_tracking_destination_meta
+from . import call_tracking_conversion
+from . import call_tracking_call_conversion

@@ -29,6 +29,8 @@ VISIT_WINDOW_MINUTES = 30
 # a concurrent transaction (see _lease_number).
 LEASE_CANDIDATES = 20
 PURGE_BATCH = 5000
+# the ad platforms' cookies the website script may send (all optional)
+VISIT_ID_FIELDS = ("ga_session_id", "ym_uid", "fbp", "fbc")
 # Whole seconds, as Odoo stores datetimes and providers report call times: a
 # lease assigned at 10:15:00.7 must not start after a call reported at 10:15:00.
 NOW = SQL("date_trunc('second', now() AT TIME ZONE 'UTC')")
@@ -141,6 +143,14 @@ class CallTrackingSession(models.Model):
     fbclid = fields.Char(readonly=True)
     yclid = fields.Char(readonly=True)
     ga_client_id = fields.Char(string="GA Client ID", readonly=True)
+    # Google's app and web click ids (iOS), and the ad platforms' cookies
+    # read by the website script: what conversions are matched on
+    gbraid = fields.Char(readonly=True)
+    wbraid = fields.Char(readonly=True)
+    ga_session_id = fields.Char(string="GA Session ID", readonly=True)
+    ym_uid = fields.Char(string="Metrica ClientId", readonly=True)
+    fbp = fields.Char(string="Meta Browser ID (_fbp)", readonly=True)
+    fbc = fields.Char(string="Meta Click ID (_fbc)", readonly=True)
     referrer = fields.Char(readonly=True)
     landing_url = fields.Char(string="Landing Page", readonly=True)
     user_agent = fields.Char(
@@ -291,6 +301,7 @@ class CallTrackingSession(models.Model):
         lang=None,
         now=None,
         remote_addr=None,
+        visit_ids=None,
     ):
         """The number to show to a page view, as the answer of
         ``POST /call_tracking/number`` (all seven keys).
@@ -322,6 +333,8 @@ class CallTrackingSession(models.Model):
           ``now()``. Every lease comparison, the idle-longest order and
           ``expires_in`` use it, so recorded or simulated traffic can be
           replayed through this very code (``call.tracking.replay``).
+        :param dict visit_ids: the ad platforms' cookies of the page view
+          (keys of ``VISIT_ID_FIELDS``), kept on the session for conversions
         :return: dict with number, display, href, mode, visitor, expires_in,
           channel
 
@@ -344,9 +357,11 @@ class CallTrackingSession(models.Model):
             previous = PreviousTouch(prev["channel_id"], facts, prev["referrer"])
         channel, same_touch, new_touch = choose_channel(setup, touch, previous)
 
+        visit_ids = {f: v for f, v in (visit_ids or {}).items() if f in VISIT_ID_FIELDS and v}
         if same_touch:
             answer = self._continue_session(prev, channel, clock)
             if answer:
+                self._note_visit_ids(answer["id"], prev, visit_ids)
                 return self._answer(answer, channel, setup, key)
 
         # a new session: a new touch, a lapsed lease, or a changed setup. A
@@ -375,6 +390,7 @@ class CallTrackingSession(models.Model):
             device_class=device_class or None,
             os_name=os_name or None,
             browser=browser or None,
+            **{f: visit_ids.get(f) or (prev and prev[f]) or None for f in VISIT_ID_FIELDS},
         )
         preferred = None
         if prev and prev["live"]:
@@ -487,6 +503,7 @@ class CallTrackingSession(models.Model):
                    s.visitor_id, s.ga_client_id, s.referrer,
                    s.utm_source, s.utm_medium, s.utm_campaign, s.utm_term,
                    s.utm_content, s.gclid, s.fbclid, s.yclid,
+                   s.gbraid, s.wbraid, s.ga_session_id, s.ym_uid, s.fbp, s.fbc,
                    COALESCE(s.expires_at > %(now)s, FALSE) AS active,
                    (s.mode = 'dynamic' AND n.lease_session_id = s.id
                     AND n.lease_expires_at > %(now)s) IS TRUE AS live,
@@ -530,6 +547,22 @@ class CallTrackingSession(models.Model):
         ):
             return self._touch_session(prev, VISIT_WINDOW_MINUTES, clock)
         return None
+
+    @api.model
+    def _note_visit_ids(self, session_id, prev, visit_ids):
+        """Keep the ad platforms' cookies a later page view brings (their
+        scripts often set them after the first request): one update, only
+        when one of them is new."""
+        changed = {f: v for f, v in visit_ids.items() if v != prev[f]}
+        if not changed:
+            return
+        self.env.cr.execute(
+            SQL(
+                "UPDATE call_tracking_session SET %s WHERE id = %s",
+                SQL(", ").join(SQL("%s = %s", SQL.identifier(f), v) for f, v in changed.items()),
+                session_id,
+            )
+        )
 
     def _execute_returning(self, query):
         """Run a hot-path statement and return its first row as a dict. Errors
@@ -632,6 +665,7 @@ class CallTrackingSession(models.Model):
             "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
             "gclid", "fbclid", "yclid", "ga_client_id", "referrer", "landing_url",
             "device_class", "os_name", "browser", "client_hash", "client_net_hash",
+            "gbraid", "wbraid", *VISIT_ID_FIELDS,
         ]  # fmt: skip
         return columns, [values.get(c) or None for c in columns]
 

@@ -31,6 +31,17 @@ class TestCallTrackingSecurity(CallTrackingCommon):
         cls.session = env["call.tracking.session"].search(
             [("visitor_key", "=", cls.answer["visitor"])]
         )
+        # a conversion destination (a closed local port): the call below
+        # makes its conversion, skipped (the visit has no GA client id)
+        env["call.tracking.destination"].create(
+            {
+                "name": "Security GA4",
+                "kind": "ga4",
+                "account_ref": "G-SECURITY1",
+                "secret_input": "security-ga4-secret",
+                "endpoint_url": "http://127.0.0.1:9/mp/collect",
+            }
+        )
         payload = {
             "event": "call_end",
             "call_id": "security-1",

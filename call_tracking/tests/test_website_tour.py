@@ -189,6 +189,38 @@ class TestWebsiteSwapPages(WebsiteSwapCase):
         2 s: swapped, no loop, one request while the lease is live."""
         self._run_page("spa.html")
 
+    def test_platform_cookies(self):
+        """The script reads the ad platforms' cookies (both formats of the
+        GA4 session cookie) and sends them: the session keeps them, with the
+        landing page's click ids, for conversions."""
+        self.browser_js(
+            f"{PAGES}/visit_ids.html?utm_source=google&utm_medium=cpc&gbraid=GB-tour",
+            "ct.run(window.ctTest)",
+            ready="!!(window.ctTest && window.CallTracking)",
+            timeout=90,
+        )
+        session = self.env["call.tracking.session"].search(
+            [("number_id", "=", self.number.id)], limit=1
+        )
+        self.assertEqual(
+            (
+                session.ga_client_id,
+                session.ga_session_id,
+                session.ym_uid,
+                session.fbp,
+                session.fbc,
+                session.gbraid,
+            ),
+            (
+                "111111.222222",
+                "1712345678",
+                "1700000000123456789",
+                "fb.1.1700000000000.987654321",
+                "fb.1.1700000000000.IwAR0cookie",
+                "GB-tour",
+            ),
+        )
+
     def test_swap_time(self):
         """The swap over 5,000 text nodes, measured in the browser with
         performance.now(): the page checks the swap and prints the figure

@@ -52,7 +52,7 @@ SOCIAL_DOMAINS = (
 )
 REFERRER_FAMILIES = MappingProxyType({"search": SEARCH_ENGINE_DOMAINS, "social": SOCIAL_DOMAINS})
 # Landing parameters that mark a paid click even without UTM values.
-CLICK_ID_PARAMS = ("gclid", "fbclid", "yclid")
+CLICK_ID_PARAMS = ("gclid", "fbclid", "yclid", "gbraid", "wbraid")
 UTM_PARAMS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 # Facts of the arrival that make a "touch": a different value is a new touch.
 TOUCH_FIELDS = UTM_PARAMS + CLICK_ID_PARAMS
@@ -235,6 +235,8 @@ class Touch(NamedTuple):
     gclid: str | bool = False
     fbclid: str | bool = False
     yclid: str | bool = False
+    gbraid: str | bool = False
+    wbraid: str | bool = False
     referrer_host: str = ""
     is_arrival: bool = False
     params: MappingProxyType = _EMPTY

@@ -215,13 +215,19 @@
         });
     }
 
+    function cookieOf(cookieString, name) {
+        const m = new RegExp("(?:^|;\\s*)" + name + "=([^;]*)").exec(cookieString || "");
+        return m ? m[1] : "";
+    }
+
     function gaClientId(cookieString) {
-        const m = /(?:^|;\s*)_ga=([^;]*)/.exec(cookieString || "");
-        if (!m) {
-            return "";
-        }
-        const fields = decodeURIComponent(m[1]).split(".");
+        const fields = cookieOf(cookieString, "_ga").split(".");
         return fields.length >= 4 ? fields.slice(-2).join(".") : "";
+    }
+
+    function visitIds(c) {
+        const s = /GS\d\.\d\.s?(\d+)/.exec(cookieOf(c, "_ga_\\w+")) || [];
+        return {ga_session_id: s[1] || "", ym_uid: cookieOf(c, "_ym_uid"), fbp: cookieOf(c, "_fbp"), fbc: cookieOf(c, "_fbc")};
     }
 
     function isValidAnswer(answer) {
@@ -297,8 +303,7 @@
 
 
     function readCookie() {
-        const m = new RegExp("(?:^|;\\s*)" + STORAGE_KEY + "=([^;]*)").exec(document.cookie);
-        return m ? decodeURIComponent(m[1]) : "";
+        return decodeURIComponent(cookieOf(document.cookie, STORAGE_KEY));
     }
 
     function readStorage() {
@@ -417,6 +422,7 @@
                 url: root.location.href,
                 referrer: document.referrer || "",
                 ga_client_id: gaClientId(document.cookie),
+                ...visitIds(document.cookie),
             };
             const visitor = readKey(serverCookie);
             if (visitor) {
@@ -831,7 +837,7 @@
         get current() {
             return current;
         },
-        utils: {splitE164, matchNumber, formatLike, replaceInText, parseLink, linkHref, layDigits, gaClientId, isValidAnswer},
+        utils: {splitE164, matchNumber, formatLike, replaceInText, parseLink, linkHref, layDigits, gaClientId, visitIds, isValidAnswer},
     };
 
     const script = document.currentScript;
