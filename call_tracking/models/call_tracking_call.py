@@ -235,6 +235,7 @@ class CallTrackingCall(models.Model):
                 call_sudo._post_call_message()
                 if call_sudo.status in CALL_BACK_STATUSES:
                     call_sudo._schedule_call_back()
+
     def action_open_test_call(self):
         """The lead of a test call (its calls tab lists the call), else the
         call, with a notification saying where the call went."""

@@ -262,8 +262,11 @@ class CallTrackingDestination(models.Model):
 
     def _trigger_matches(self, call):
         """The destination's trigger holds for ``call``; only attributed
-        calls count (an unattributed call came from no platform)."""
+        calls count (an unattributed call came from no platform); spam and
+        test calls never do."""
         self.ensure_one()
+        if call.is_spam or call.is_test:
+            return False
         if call.attribution_method not in ("session", "session_expired", "static"):
             return False
         if self.trigger == "first_call":

@@ -211,6 +211,18 @@ class TestConversionOutbox(ConversionCase):
         self._send()
         self.assertFalse(self.standin.requests, "skipped conversions are never sent")
 
+    def test_spam_and_test_calls_send_nothing(self):
+        destination = self._destination("ga4")
+        call = self._call(ga_client_id="1.2")
+        self.assertEqual(len(call.sudo().conversion_ids), 1, "an attributed call is queued")
+        self.assertTrue(destination._trigger_matches(call))
+        call.sudo().is_test = True
+        self.assertFalse(destination._trigger_matches(call), "a test call reaches no platform")
+        self.env["call.tracking.blocked.number"].create({"number": CALLER})
+        spam = self._call(call_id="conv-spam", ga_client_id="1.3")
+        self.assertTrue(spam.is_spam)
+        self.assertFalse(spam.sudo().conversion_ids, "a spam call reaches no platform")
+
     def test_meta_event_on_won_lead(self):
         self._destination("meta", trigger="won", conversion_name="Purchase")
         call = self._call(fbclid="IwAR0Abc", fbp="fb.1.1700000000000.99")
