@@ -257,6 +257,10 @@ class CallTrackingWorld:
 
         cls.visitor = env["website.visitor"].create({"access_token": "f" * 32})
         cls.call_time = datetime(2026, 11, 22, 10, 15, 0)
+        # a blocked caller of the first company (no test calls from it)
+        cls.blocked_number = env["call.tracking.blocked.number"].create(
+            {"number": "+380509998877", "note": "Robocaller"}
+        )
 
     # ------------------------------------------------------------------
     # number assignment and time
