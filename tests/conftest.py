@@ -161,3 +161,6 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if table:
         terminalreporter.write_sep("=", "stress figures")
         terminalreporter.write_line(table)
+        run_dir = os.environ.get("PYTEST_RUN_DIR")
+        if run_dir:
+            (Path(run_dir) / "stress-figures.txt").write_text(table + "\n")

@@ -23,6 +23,8 @@ MAX_BODY_BYTES = 256 * 1024
 # What is kept of the body of a request refused for its signature.
 REJECTED_BODY_BYTES = 4 * 1024
 PURGE_BATCH = 10000
+# the unique constraint of call.tracking.call on a provider's signed values
+SIGNED_KEY_CONSTRAINT = "call_tracking_call_provider_signed_key_uniq"
 # the headers kept in the inbox, compared lower-cased (HTTP names are not
 # case-sensitive)
 KEPT_HEADERS_LOWER = frozenset(
@@ -236,6 +238,10 @@ class CallTrackingWebhookEvent(models.Model):
             state = "rejected" if isinstance(exc, WebhookSignatureError) else "error"
             return [], {"state": state, "error_message": exc.reason}, exc
         except UniqueViolation as exc:
+            if exc.diag.constraint_name != SIGNED_KEY_CONSTRAINT:
+                # another unique constraint, e.g. a UTM source created by a
+                # concurrent request: a failure to retry, not a refusal
+                return self._processing_failed(provider, exc)
             # two provider call ids for the same signed values (Zadarma)
             reason = self.env._("Another call already carries the same signed values.")
             return (
@@ -246,17 +252,9 @@ class CallTrackingWebhookEvent(models.Model):
         except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
             # Let Odoo retry the whole request in a new transaction.
             raise
-        except Exception as exc:  # the raw event must survive any processing failure
-            _logger.exception(
-                "Call tracking webhook event %s of provider %s failed",
-                self.id or "(new)",
-                provider.id,
-            )
-            # the details stay in the inbox entry and the log: the provider
-            # only learns that processing failed (no internals in the answer)
-            values = {"state": "error", "error_message": self.env._("Processing failed: %s", exc)}
-            error = WebhookProcessingError(self.env._("Processing failed."))
-            return [], values, _caused(error, exc)
+        # the raw event must survive any processing failure (logged there)
+        except Exception as exc:  # noqa: BLE001
+            return self._processing_failed(provider, exc)
         first = events[0] if events else {}
         outcome = {
             "state": "processed",
@@ -267,6 +265,20 @@ class CallTrackingWebhookEvent(models.Model):
             "event_type": ", ".join(sorted({e.get("event") or "" for e in events}))[:64],
         }
         return events, outcome, None
+
+    def _processing_failed(self, provider, exc):
+        """The outcome of an unexpected processing failure: logged, kept on
+        the inbox entry (state error), answered 500 so the provider retries."""
+        _logger.exception(
+            "Call tracking webhook event %s of provider %s failed",
+            self.id or "(new)",
+            provider.id,
+        )
+        # the details stay in the inbox entry and the log: the provider
+        # only learns that processing failed (no internals in the answer)
+        values = {"state": "error", "error_message": self.env._("Processing failed: %s", exc)}
+        error = WebhookProcessingError(self.env._("Processing failed."))
+        return [], values, _caused(error, exc)
 
     def action_reprocess(self):
         """Verify and process the stored requests again.

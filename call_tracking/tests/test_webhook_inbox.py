@@ -1,9 +1,13 @@
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import fields
-from odoo.tests import tagged
+from odoo.tests import mute_logger, tagged
+from odoo.tools import SQL
 
 from .common import SECRET, CallTrackingCommon
+
+MODULE = "odoo.addons.call_tracking"
 
 
 @tagged("post_install", "-at_install")
@@ -34,6 +38,36 @@ class TestWebhookInbox(CallTrackingCommon):
         self.company.call_tracking_webhook_retention_days = 20
         self.assertEqual(Event._cron_purge(), 1)
         self.assertFalse(events.exists())
+
+    def test_other_unique_violation_is_a_failure_not_a_refusal(self):
+        """A unique violation other than the Zadarma signed-values one (two
+        concurrent requests creating the same UTM source: the stress
+        harness's webhooks at volume hit it) is a processing failure (500,
+        entry in error, reprocessable), never a refused signature (403)."""
+        Call = type(self.env["call.tracking.call"])
+        original = Call._process_webhook_events
+
+        def clashing(records, provider, events):
+            records.env.cr.execute(
+                SQL("INSERT INTO utm_source (name) VALUES ('ct clash'), ('ct clash')")
+            )
+            return original(records, provider, events)
+
+        with (
+            patch.object(Call, "_process_webhook_events", clashing),
+            mute_logger("odoo.sql_db", f"{MODULE}.models.call_tracking_webhook_event"),
+        ):
+            status, _content_type, _body = self._receive(self._event(call_id="clash"))
+        self.assertEqual(status, 500)
+        event = self.env["call.tracking.webhook.event"].search(
+            [("provider_id", "=", self.provider.id)], order="id desc", limit=1
+        )
+        self.assertEqual(event.state, "error")
+        self.assertFalse(self._calls_by_id("clash"))
+        # retried (here: reprocessed), it goes through
+        event.action_reprocess()
+        self.assertEqual(event.state, "processed")
+        self.assertEqual(len(self._calls_by_id("clash")), 1)
 
     def _calls_by_id(self, call_id):
         return self.env["call.tracking.call"].search([("provider_call_id", "=", call_id)])
