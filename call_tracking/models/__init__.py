@@ -14,6 +14,7 @@ from . import call_tracking_channel
 from . import call_tracking_session
 from . import call_tracking_call
 from . import crm_lead
+from . import mail_mail
 from . import call_tracking_quality_reason
 from . import call_tracking_cost
 from . import website_visitor

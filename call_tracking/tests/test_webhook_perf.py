@@ -55,7 +55,7 @@ class TestWebhookPerformance(CallTrackingCommon):
         look-up, lead with its followers and creation message), then its
         call_end (the chatter log note)."""
         self._create_session(later(self.call_time, minutes=-5), later(self.call_time, minutes=25))
-        with self.assertQueryCount(public=55):
+        with self.assertQueryCount(public=53):
             self._receive(self._event("call_start", call_id="qc-1"))
         with self.assertQueryCount(public=9):
             self._receive(self._event("call_end", call_id="qc-1"))
@@ -80,7 +80,7 @@ class TestWebhookPerformance(CallTrackingCommon):
     @warmup
     def test_query_count_missed_call(self):
         """A missed call delivered as one call_end: lead and call-back activity."""
-        with self.assertQueryCount(public=72):
+        with self.assertQueryCount(public=71):
             self._receive(
                 self._event("call_end", call_id="qc-missed", status="missed", talk_duration=0)
             )
