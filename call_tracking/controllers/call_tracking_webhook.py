@@ -64,6 +64,9 @@ class CallTrackingWebhookController(http.Controller):
         if method != "POST":  # Odoo routes OPTIONS to every route
             return cls._json(405, {"error": "POST expected"})
         request_data.setdefault("received_at", fields.Datetime.now())
+        # processed in the provider's company (defaults, notifications), which
+        # the superuser environment takes without reading the public user
+        provider_sudo = provider_sudo.with_company(provider_sudo.company_id)
         Event = provider_sudo.env["call.tracking.webhook.event"]
         try:
             provider_sudo._verify_webhook(request_data)

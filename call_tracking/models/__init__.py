@@ -18,6 +18,7 @@ from . import call_tracking_refusal
 from . import call_tracking_call
 from . import call_tracking_blocked_number
 from . import crm_lead
+from . import mail_mail
 from . import call_tracking_quality_reason
 from . import call_tracking_cost
 from . import website_visitor

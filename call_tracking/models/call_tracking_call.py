@@ -303,10 +303,14 @@ class CallTrackingCall(models.Model):
         Each call row is inserted or locked first (``INSERT ... ON CONFLICT``
         takes the row lock), so two workers receiving the same call serialise
         on it and only one of them creates the lead.
+
+        The notification emails the processing queues (see ``mail.mail``)
+        have the mail queue run within a minute.
         """
-        calls = self.browse()
+        Call = self.with_context(call_tracking_mail_queue_soon=True)
+        calls = Call.browse()
         for event in events:
-            call = self._upsert_and_lock(provider, event["call_id"])
+            call = Call._upsert_and_lock(provider, event["call_id"])
             call._apply_webhook_event(event)
             calls |= call
         return calls
@@ -784,7 +788,6 @@ class CallTrackingCall(models.Model):
                 .with_context(**self._get_lead_create_context())
                 .create(self._prepare_lead_values())
             )
-            self._wake_mail_queue()
         self.write({"lead_id": lead.id, "user_id": lead.user_id.id, "team_id": lead.team_id.id})
 
     def _get_lead_create_context(self):
@@ -815,12 +818,16 @@ class CallTrackingCall(models.Model):
         )
         return recent.lead_id
 
+    @api.model
     def _wake_mail_queue(self):
         """Have the mail queue send the notification emails just queued
         (new lead to the team's followers, call-back activity) within a
-        minute instead of at its hourly run. A trigger in the near future is picked up by the
-        cron workers' regular poll: no wake-up NOTIFY per webhook request, and
-        the emails of a burst of calls leave in one run."""
+        minute instead of at its hourly run; called when the webhook
+        processing queues an email (``mail.mail``), so a call that notifies
+        nobody by email triggers nothing. A trigger in the near future is
+        picked up by the cron workers' regular poll: no wake-up NOTIFY per
+        webhook request, and the emails of a burst of calls leave in one
+        run."""
         cron_id = self.env["ir.model.data"]._xmlid_to_res_id(
             "mail.ir_cron_mail_scheduler_action", raise_if_not_found=False
         )
@@ -941,14 +948,7 @@ class CallTrackingCall(models.Model):
                 self.env._("listen"),
             )
         body += Markup("</ul>")
-        # A log note (mail.mt_note, internal) as Odoo logs its own automatic
-        # entries: the chatter shows the same message, without the follower
-        # notification machinery message_post runs for every message.
-        self.lead_id._message_log(
-            body=body,
-            author_id=self.env["ir.model.data"]._xmlid_to_res_id("base.partner_root"),
-            message_type="notification",
-        )
+        self.lead_id._call_tracking_log_note(body)
 
     def _schedule_call_back(self):
         """A missed, busy or failed call: ask someone to call back, always."""
@@ -967,7 +967,6 @@ class CallTrackingCall(models.Model):
                 number=self.called_number or "-",
             ),
         )
-        self._wake_mail_queue()
 
     def _get_call_back_user(self):
         """Who calls back: the lead's salesperson, else the provider's, else

@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
+from odoo.tools.mail import generate_tracking_message_id
 
 
 class CrmLead(models.Model):
@@ -82,6 +83,45 @@ class CrmLead(models.Model):
         if calls_sudo:
             calls_sudo.write({"lead_id": self.id})
         return res
+
+    def _call_tracking_log_note(self, body):
+        """Log ``body`` on the lead as an internal note by OdooBot.
+
+        The message ``_message_log`` writes for Odoo's automatic entries
+        (``mail.mt_note``, type notification, no follower notified), created
+        with all its values given: OdooBot's address is read alone, and serves
+        as reply-to (a note is never emailed), so a call's end does not load
+        the whole OdooBot contact, the current user and the company's alias
+        domain as ``_message_log`` would.
+        """
+        self.ensure_one()
+        author_sudo = (
+            self.env["res.partner"]
+            .sudo()
+            .browse(self.env["ir.model.data"]._xmlid_to_res_id("base.partner_root"))
+        )
+        author_sudo.fetch(["name", "email"])
+        email_from = author_sudo.email_formatted
+        return self.sudo()._message_create(
+            [
+                {
+                    "author_id": author_sudo.id,
+                    "email_from": email_from,
+                    "reply_to": email_from,
+                    "model": self._name,
+                    "res_id": self.id,
+                    "record_alias_domain_id": False,
+                    "record_company_id": False,
+                    "record_name": False,
+                    "body": body,
+                    "message_type": "notification",
+                    "is_internal": True,
+                    "subtype_id": self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note"),
+                    "email_add_signature": False,
+                    "message_id": generate_tracking_message_id("message-notify"),
+                }
+            ]
+        )
 
     def _set_call_quality(self, quality):
         """Judge the call-leads; a reason meant for the other quality is

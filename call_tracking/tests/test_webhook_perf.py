@@ -56,7 +56,7 @@ class TestWebhookPerformance(CallTrackingCommon):
         call_end (the chatter log note)."""
         self._create_session(later(self.call_time, minutes=-5), later(self.call_time, minutes=25))
         # +2: the spam rules (one query) and the learned call delays (one)
-        with self.assertQueryCount(public=57):
+        with self.assertQueryCount(public=55):
             self._receive(self._event("call_start", call_id="qc-1"))
         with self.assertQueryCount(public=9):
             self._receive(self._event("call_end", call_id="qc-1"))
@@ -83,7 +83,7 @@ class TestWebhookPerformance(CallTrackingCommon):
     def test_query_count_missed_call(self):
         """A missed call delivered as one call_end: lead and call-back activity."""
         # +1: the spam rules
-        with self.assertQueryCount(public=73):
+        with self.assertQueryCount(public=72):
             self._receive(
                 self._event("call_end", call_id="qc-missed", status="missed", talk_duration=0)
             )
