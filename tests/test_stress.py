@@ -67,6 +67,7 @@ FAULT_ERRORS = [
     r"the database system is (shutting down|starting up)",
     r"could not connect",
     r"connection already closed",
+    r"cursor already closed",
 ]
 
 
