@@ -7,6 +7,9 @@ Odoo's payment providers leave the answer to their controllers. No model
 decides a status code.
 """
 
+from psycopg2 import errorcodes
+from psycopg2.errors import SerializationFailure
+
 
 class WebhookError(Exception):
     """A webhook request that cannot be accepted; ``reason`` is safe to
@@ -33,3 +36,13 @@ class WebhookBodyTooLargeError(WebhookError):
 class WebhookProcessingError(WebhookError):
     """The events were read but applying them failed unexpectedly; the
     details stay in the inbox entry and the log."""
+
+
+class ConcurrentCreation(SerializationFailure):
+    """A record this request creates (a UTM source, medium or campaign of a
+    visit) was created meanwhile by a concurrent request, committed after
+    this transaction began and so invisible to it. Raised as PostgreSQL's
+    serialization failure, so that Odoo retries the whole request in a new
+    transaction (``odoo.service.model.retrying``), which then finds it."""
+
+    pgcode = errorcodes.SERIALIZATION_FAILURE

@@ -48,14 +48,15 @@ SEED = 20261201
 CLIENTS = 50
 POOL_SIZE = 40
 HOLD_MINUTES = 1  # the shortest hold: leases expire during the run
-# Per-client-address lease cap of the number endpoint (mode "default" beyond
-# it). None: not enforced on this branch; the figure is printed either way.
-EXPECTED_LEASES_PER_ADDRESS = None
+# The company's default cap of live leases per client address (mode
+# "default" beyond it): a draining address never holds more
+EXPECTED_LEASES_PER_ADDRESS = 3
 AREA_CODES = (312, 313, 314, 315, 316, 317, 318, 319, 320, 321)
 UNKNOWN_CALLED = "+380449990077"
 MAX_WEBHOOK_BODY = 256 * 1024
 MAX_NUMBER_BODY = 16 * 1024
-# the ERROR lines of a known race (test_webhooks_at_volume)
+# the ERROR line odoo.sql_db logs for the failed INSERT of a UTM creation
+# race, before Odoo retries the request (test_webhooks_at_volume)
 UTM_RACE = [r"utm_\w+_unique_name"]
 # ERROR lines a cut database connection or a killed worker may log
 FAULT_ERRORS = [
@@ -482,7 +483,6 @@ def test_webhooks_at_volume(stress):
         twice += 0.05 <= mode < 0.25
         plans.append(plan)
     leads_before = _max_id(db, "crm_lead")
-    inbox_before = _max_id(db, "call_tracking_webhook_event")
     stats = sl.Stats()
     deadline = time.monotonic() + 300 + 0.6 * count
     started = time.monotonic()
@@ -508,17 +508,10 @@ def test_webhooks_at_volume(stress):
     sl.figure(part, "calls without lead", got["without_lead"], 0)
     sl.figure(part, "inbox entries", got["inbox"], deliveries)
     sl.figure(part, "inbox entries not processed", got["inbox_not_processed"], 0)
-    # Known issue (README.rst, "Idempotency"): two first calls of a new UTM
-    # value race on creating its utm.source; the loser answers 500, its
-    # entry stays in error, the provider's retry goes through. Counted
-    # apart; any other 500 fails the phase.
-    utm_races = sl.sql(
-        db,
-        "SELECT count(*) FROM call_tracking_webhook_event WHERE id > %s AND state = 'error'"
-        " AND error_message LIKE %s",
-        [inbox_before, "%utm_%_unique_name%"],
-    )[0][0]
-    sl.figure(part, "HTTP 500", stats.count(500), f"{utm_races} (UTM creation races)")
+    # Two first calls of a new UTM value race on creating its utm.source:
+    # the loser's INSERT fails (logged by odoo.sql_db) and is turned into a
+    # serialization failure, which Odoo retries (README.rst, "Idempotency")
+    sl.figure(part, "HTTP 500", stats.count(500), 0)
     sl.figure(part, "serialization retries (server logs)", retries)
     for index, server in enumerate(servers, 1):
         lat = stats.latency.get(server.url, [])
@@ -533,8 +526,8 @@ def test_webhooks_at_volume(stress):
     # every delivery answered 200 once; a connection a starved client lost
     # (see stress_lib.SLOW_CLIENT) was retried, as a provider does
     assert stats.count(200) == deliveries, stats.by_status()
-    assert stats.count(500) == utm_races, stats.by_status()
-    assert set(stats.status) <= {200, 500, "conn"}, stats.by_status()
+    assert stats.count(500) == 0, stats.by_status()
+    assert set(stats.status) <= {200, "conn"}, stats.by_status()
     assert got["calls"] == got["distinct"] == count
     assert got["without_lead"] == 0
     assert got["leads"] == new_leads == count

@@ -3,11 +3,12 @@ import re
 from datetime import timedelta
 
 from markupsafe import Markup
+from psycopg2.errors import UniqueViolation
 
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.tools import SQL
 
-from ..exceptions import WebhookSignatureError
+from ..exceptions import ConcurrentCreation, WebhookSignatureError
 from ..tools.attribution import ACTIVE_MINUTES, PRIOR, attribution_probability, fit_delay_model
 from ..tools.phone import caller_to_e164
 from ..tools.webhook_parsing import is_http_url
@@ -726,7 +727,15 @@ class CallTrackingCall(models.Model):
         utm_mixin = self.env["utm.mixin"]
         for fname, model, session_field in UTM_FIELDS:
             raw = (session[session_field] or "").strip()[:256] if session else ""
-            record = utm_mixin._find_or_create_record(model, raw) if raw else channel[fname]
+            if raw:
+                try:
+                    record = utm_mixin._find_or_create_record(model, raw)
+                except UniqueViolation as exc:
+                    # the same new value, created by a concurrent request
+                    # (two first calls from one new campaign): retried
+                    raise ConcurrentCreation(f"{model} {raw!r} created concurrently") from exc
+            else:
+                record = channel[fname]
             vals[fname] = record.id
         vals["utm_term"] = session.utm_term if session else False
         vals["landing_url"] = session.landing_url if session else False

@@ -24,7 +24,7 @@ from odoo.tests import tagged
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 
-from .common import GOOGLE_ADS_URL, POOL, CallTrackingCommon
+from .common import BROWSER_UA, GOOGLE_ADS_URL, POOL, CallTrackingCommon
 
 _logger = logging.getLogger(__name__)
 
@@ -114,8 +114,28 @@ class TestAccessMatrix(CallTrackingCommon):
         # one record of every model in the first company: a lease, a call
         # with its lead, a cost, a company reason, pool statistics; the
         # report views read them
-        answer = env["call.tracking.session"]._assign_number(cls.company, url=GOOGLE_ADS_URL)
+        Session = env["call.tracking.session"]
+        # a visitor's browser (a per-client lock row), and a crawler (a
+        # refused-request counter)
+        answer = Session._assign_number(
+            cls.company, url=GOOGLE_ADS_URL, user_agent=BROWSER_UA, remote_addr="127.0.0.9"
+        )
         assert answer["mode"] == "dynamic", answer
+        Session._assign_number(
+            cls.company, url=GOOGLE_ADS_URL, user_agent="curl/8.5.0", remote_addr="127.0.0.10"
+        )
+        # a destination whose trigger holds for the call below: a conversion
+        env["call.tracking.destination"].create(
+            {
+                "name": "Matrix GA4",
+                "company_id": cls.company.id,
+                "kind": "ga4",
+                "trigger": "call",
+                "account_ref": "G-MATRIX12",
+                "secret_input": "matrix-secret",
+                "endpoint_url": "http://127.0.0.1:9/mp/collect",
+            }
+        )
         payload = {
             "event": "call_end",
             "call_id": "matrix-1",

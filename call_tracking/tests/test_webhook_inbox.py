@@ -1,6 +1,8 @@
 from datetime import timedelta
 from unittest.mock import patch
 
+from psycopg2.errors import SerializationFailure
+
 from odoo import fields
 from odoo.tests import mute_logger, tagged
 from odoo.tools import SQL
@@ -99,3 +101,27 @@ class TestWebhookInbox(CallTrackingCommon):
         self.assertIn(self.company, user.company_ids)
         self.assertFalse(user.share)
         self.assertNotEqual(user, self.env.ref("base.user_root"))
+
+    def test_utm_value_created_concurrently_is_retried(self):
+        """Two first calls of one new campaign at once: the second creates
+        the UTM source the first committed after its transaction began. It
+        is invisible to it, so the request ends in PostgreSQL's
+        serialization failure, which Odoo retries in a new transaction
+        (found by the stress harness: it was a 500)."""
+        now = fields.Datetime.now()
+        session = self._create_session(
+            now - timedelta(minutes=5), now + timedelta(minutes=25), utm_source="ct-race-src"
+        )
+        # committed by another transaction after this one's snapshot
+        with self.registry.cursor() as other:
+            other.execute(SQL("INSERT INTO utm_source (name) VALUES ('ct-race-src')"))
+        try:
+            with (
+                self.assertRaises(SerializationFailure) as caught,
+                mute_logger("odoo.sql_db"),
+            ):
+                self.env["call.tracking.call"]._get_utm_values(session, self.channel_ads)
+            self.assertEqual(caught.exception.pgcode, "40001", "retried by Odoo")
+        finally:
+            with self.registry.cursor() as other:
+                other.execute(SQL("DELETE FROM utm_source WHERE name = 'ct-race-src'"))
