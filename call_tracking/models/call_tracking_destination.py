@@ -6,6 +6,8 @@ import requests
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 
+from odoo.addons.base.models.res_partner import _tz_get
+
 from ..tools.conversions import clip_answer
 
 # seconds a platform may take to answer
@@ -125,7 +127,7 @@ class CallTrackingDestination(models.Model):
         help="Sent as GA4's consent.ad_personalization.",
     )
     timezone = fields.Selection(
-        "_tz_get",
+        _tz_get,
         default="UTC",
         help="Google Ads: the time zone of the CSV's conversion times.",
     )
@@ -140,10 +142,6 @@ class CallTrackingDestination(models.Model):
             "Talk time cannot be negative.",
         )
     ]
-
-    @api.model
-    def _tz_get(self):
-        return self.env["res.partner"]._fields["tz"].selection(self.env["res.partner"])
 
     def _compute_secret_input(self):
         self.secret_input = False
