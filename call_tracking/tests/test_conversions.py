@@ -219,7 +219,7 @@ class TestConversionOutbox(ConversionCase):
         call.sudo().is_test = True
         self.assertFalse(destination._trigger_matches(call), "a test call reaches no platform")
         self.env["call.tracking.blocked.number"].create({"number": CALLER})
-        spam = self._call(call_id="conv-spam", ga_client_id="1.3")
+        spam = self._call(minutes_ago=200, call_id="conv-spam", ga_client_id="1.3")
         self.assertTrue(spam.is_spam)
         self.assertFalse(spam.sudo().conversion_ids, "a spam call reaches no platform")
 
