@@ -36,7 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
+from visitor_client import BROWSER_UA, SourceAddressAdapter
 
 try:
     import pytest
@@ -50,23 +50,7 @@ BENCH_CHANNEL = "Benchmark (tests/bench_number_endpoint.py)"
 BENCH_PREFIX = "+38044700"
 TIMEOUT = 30
 RETRIES = 3
-BROWSER_UA = (
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
-    "(KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"
-)
 _sources = itertools.count()
-
-
-class SourceAddressAdapter(HTTPAdapter):
-    """Connections bound to one local source address."""
-
-    def __init__(self, source, **kwargs):
-        self.source = source
-        super().__init__(**kwargs)
-
-    def init_poolmanager(self, *args, **kwargs):
-        kwargs["source_address"] = (self.source, 0)
-        super().init_poolmanager(*args, **kwargs)
 
 
 def next_source():
