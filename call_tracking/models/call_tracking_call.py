@@ -596,7 +596,10 @@ class CallTrackingCall(models.Model):
         if number.pool_id:
             vals.update(self._get_session_match(number, call_time))
             session = session.browse(vals.pop("session_id", False))
-            channel = session.channel_id
+            # no visitor to match (the number was never leased, or too long
+            # ago): the number was only shown to the pool's channels, so the
+            # call is credited to the first of them, without a visit
+            channel = session.channel_id or number.pool_id.channel_ids.sorted("sequence")[:1]
         elif number and number.channel_ids:
             channels = number.channel_ids.sorted("sequence")
             channel = channels[:1]

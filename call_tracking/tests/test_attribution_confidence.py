@@ -32,7 +32,7 @@ class TestLateCallWindow(CallTrackingCommon):
         call = self._process(late)
         self.assertEqual(call.attribution_method, "session_late")
         self.assertFalse(call.session_id)
-        self.assertFalse(call.channel_id)
+        self.assertEqual(call.channel_id, self.channel_ads, "the pool's channel, without a visit")
         self.assertEqual(call.attribution_probability, 0.0)
         self.assertEqual(call.attribution_confidence, "none")
         self.assertTrue(call.lead_id, "an unattributed call still makes its lead")

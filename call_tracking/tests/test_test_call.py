@@ -57,6 +57,17 @@ class TestTestCall(CallTrackingCommon):
         self.assertEqual(Report.search_count([("call_id", "=", call.id)]), 1)
 
     @users("ct_manager")
+    def test_pool_number_not_leased(self):
+        """A pool number nobody holds: the call goes to the pool's channel
+        (the first by sequence), without a visit."""
+        number = self.pool_numbers[-1].with_env(self.env)
+        self.assertFalse(number.sudo().lease_session_id, "not leased")
+        call = self._test_call(number)
+        self.assertFalse(call.session_id)
+        self.assertEqual(call.channel_id, self.channel_google)
+        self.assertTrue(call.lead_id)
+
+    @users("ct_manager")
     def test_provider_button_and_delete(self):
         """The provider's button calls its first number; Delete Test Calls
         removes the test calls and their leads, never a real call."""
