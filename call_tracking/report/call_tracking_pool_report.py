@@ -87,7 +87,7 @@ class CallTrackingPoolReport(models.Model):
                            SELECT COALESCE(call.attribution_method NOT IN %(matched)s, TRUE)
                                   AS unattributed
                        ) x
-                     WHERE call.start_at IS NOT NULL AND NOT COALESCE(call.is_spam, FALSE)
+                     WHERE call.start_at IS NOT NULL AND call.is_spam IS NOT TRUE
                        AND call.is_test IS NOT TRUE
               ) pool_rows
             """,
