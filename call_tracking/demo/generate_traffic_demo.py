@@ -66,6 +66,13 @@ CAMPAIGN_DAYS = 0.08  # share of days with a campaign push
 CAMPAIGN_BURST = 15  # extra visitors in one hour of a campaign day: the pool runs short
 BURST_CALLERS = 3  # of whom call
 LAPSED_SHARE = 0.12  # callers who call after their lease lapsed
+# spam: a caller on the demo blocklist (demo/call_tracking_demo.xml) rings
+# the printed numbers now and then; a robocaller dials the billboard number
+# in bursts of short calls, the third of which the repeat rule catches
+BLOCKED_CALLER = "+380443334455"
+ROBOCALLER = "+380672223344"
+BLOCKED_CALLS = 6
+ROBOCALL_BURSTS = 2
 
 
 def poisson(rng, mean):
@@ -211,6 +218,28 @@ class Traffic:
                     call_at = at + stay + rng.randrange(30, 300)
                     self.add_call(call_at, channel, f"demo-call-b{self.bursts:03d}", visitor)
 
+    def spam(self):
+        """Spam calls, drawn from their own seed so that the rest of the
+        traffic stays as it was."""
+        rng = random.Random(SEED + 2)
+        for index in range(BLOCKED_CALLS):
+            at = rng.randrange(DAYS) * 86400 + rng.randrange(8, 18) * 3600
+            at = min(at, self.quiet - 3600)
+            talk = rng.randrange(0, 4)
+            self.rows.append((at, {"kind": "call", "call_id": f"demo-spam-{index:02d}",
+                                   "caller": BLOCKED_CALLER,
+                                   "to": rng.choice(list(OFFLINE_NUMBERS.values())),
+                                   "ring": rng.randrange(3, 10), "talk": talk,
+                                   "status": "answered" if talk else "missed"}))  # fmt: skip
+        for burst in range(ROBOCALL_BURSTS):
+            at = (burst + 1) * DAYS // (ROBOCALL_BURSTS + 1) * 86400 + 11 * 3600
+            for index in range(3):
+                at += rng.randrange(60, 150)
+                self.rows.append((at, {"kind": "call", "call_id": f"demo-spam-r{burst}{index}",
+                                       "caller": ROBOCALLER, "to": OFFLINE_NUMBERS["billboard"],
+                                       "ring": 2, "talk": rng.randrange(1, 4),
+                                       "status": "answered"}))  # fmt: skip
+
 
 def generate():
     """The traffic rows in time order, their time as ``ago`` (seconds
@@ -218,6 +247,7 @@ def generate():
     traffic = Traffic()
     traffic.calls()
     traffic.browsers()
+    traffic.spam()
     traffic.rows.sort(key=lambda item: item[0])
     return [dict(row, ago=traffic.end - at) for at, row in traffic.rows]
 

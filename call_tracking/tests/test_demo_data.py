@@ -175,3 +175,28 @@ class TestDemoData(CallTrackingCommon):
         arrivals, exhaustions = sum(stats.mapped("arrivals")), sum(stats.mapped("exhaustions"))
         self.assertGreater(exhaustions, 0)
         self.assertLess(exhaustions / arrivals, 0.02)
+
+    def test_spam_calls(self):
+        """The blocked caller's calls and the robocaller's third call of a
+        burst are spam: logged, without a lead, out of the reports."""
+        spam = (
+            self.env["call.tracking.call"]
+            .with_context(call_tracking_hide_spam=True)
+            .search([("provider_call_id", "=like", "demo-spam-%"), ("is_spam", "=", True)])
+        )
+        blocked = spam.filtered(lambda call: call.spam_reason == "blocklist")
+        repeat = spam.filtered(lambda call: call.spam_reason == "repeat")
+        self.assertEqual(len(blocked), 6)
+        self.assertEqual(
+            sorted(repeat.mapped("provider_call_id")), ["demo-spam-r02", "demo-spam-r12"]
+        )
+        self.assertFalse(spam.lead_id)
+        robocalls = self.env["call.tracking.call"].search(
+            [("provider_call_id", "=like", "demo-spam-r%"), ("is_spam", "=", False)]
+        )
+        self.assertEqual(len(robocalls), 4, "the first two calls of a burst are not spam yet")
+        report = self.env["call.tracking.call.report"]
+        self.assertFalse(report.search_count([("call_id", "in", spam.ids)]))
+        self.assertEqual(
+            report.search_count([("call_id", "in", spam.ids), ("is_spam", "=", True)]), 8
+        )
