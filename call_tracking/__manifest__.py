@@ -1,6 +1,6 @@
 {
     "name": "Call Tracking",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "summary": "Static and dynamic call tracking: substitute numbers per channel "
     "or visitor, provider webhooks, attributed call leads, marketing reports",
     "category": "Sales/CRM",

@@ -153,10 +153,6 @@ class CallTrackingSession(models.Model):
     fbc = fields.Char(string="Meta Click ID (_fbc)", readonly=True)
     referrer = fields.Char(readonly=True)
     landing_url = fields.Char(string="Landing Page", readonly=True)
-    user_agent = fields.Char(
-        readonly=True,
-        help="No longer recorded: only the device class, OS and browser parsed from it are kept.",
-    )
     device_class = fields.Selection(
         DEVICE_CLASS_SELECTION,
         readonly=True,

@@ -1,9 +1,10 @@
+import importlib.util
 from datetime import datetime, timedelta
 
 import psycopg2
 
 from odoo.tests import tagged
-from odoo.tools import SQL, mute_logger
+from odoo.tools import SQL, file_path, mute_logger
 
 from .common import (
     BROWSER_UA,
@@ -120,7 +121,6 @@ class TestAssignment(CallTrackingCommon):
                     "referrer": "https://www.google.com/",
                     "landing_url": GOOGLE_ADS_URL,
                     # only what the reports need of the user agent
-                    "user_agent": False,
                     "device_class": "desktop",
                     "os_name": "Windows",
                     "browser": "Chrome",
@@ -130,6 +130,29 @@ class TestAssignment(CallTrackingCommon):
         self.assertEqual(self.pool_numbers[0].lease_session_id, session)
         self.assertEqual(self.pool_numbers[0].lease_expires_at, session.expires_at)
         self.assertTrue(self.pool_numbers[0].is_leased)
+        # the user agent itself is kept nowhere in the session's row
+        query = SQL(
+            "SELECT row_to_json(s)::text FROM call_tracking_session s WHERE id = %s", session.id
+        )
+        row = self.env.execute_query(query)[0][0]
+        self.assertIn("Windows", row)
+        self.assertNotIn(BROWSER_UA, row)
+
+    def test_migration_drops_the_user_agent(self):
+        """Sessions of 18.0.1.0.0 kept the raw user agent: the migration to
+        18.0.1.1.0 drops the column and its contents."""
+        cr = self.env.cr
+        cr.execute("ALTER TABLE call_tracking_session ADD COLUMN user_agent varchar")
+        path = file_path("call_tracking/migrations/18.0.1.1.0/pre-migration.py")
+        spec = importlib.util.spec_from_file_location("call_tracking_pre_migration", path)
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        migration.migrate(cr, "18.0.1.0.0")
+        cr.execute(
+            "SELECT 1 FROM information_schema.columns"
+            " WHERE table_name = 'call_tracking_session' AND column_name = 'user_agent'"
+        )
+        self.assertFalse(cr.fetchall())
 
     def test_same_key_extends_hold(self):
         first = self.assign(GOOGLE_ADS_URL)
