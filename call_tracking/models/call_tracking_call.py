@@ -6,6 +6,7 @@ from markupsafe import Markup
 from psycopg2.errors import UniqueViolation
 
 from odoo import SUPERUSER_ID, api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..exceptions import ConcurrentCreation, WebhookSignatureError
@@ -221,6 +222,31 @@ class CallTrackingCall(models.Model):
         one, call note, call-back activity of a missed call)."""
         self.ensure_one()
         self._mark_not_spam()
+        return True
+
+    def action_block_caller(self):
+        """A manager's verdict the other way: the caller goes on the
+        company's blocklist, so that this call and their next ones are spam.
+        A lead the call already made stays, for sales to close."""
+        self.ensure_one()
+        if not self.caller_number or not self.caller_number.startswith("+"):
+            raise UserError(self.env._("This call has no caller number to block."))
+        blocked = self.env["call.tracking.blocked.number"].with_context(active_test=False)
+        existing = blocked.search(
+            [("company_id", "=", self.company_id.id), ("number", "=", self.caller_number)]
+        )
+        if existing:
+            existing.active = True
+        else:
+            blocked.create(
+                {
+                    "company_id": self.company_id.id,
+                    "number": self.caller_number,
+                    "note": self.env._("Blocked from call %s", self.display_name),
+                }
+            )
+        # the calls are system records, read-only for people
+        self.sudo().write({"is_spam": True, "spam_reason": "blocklist", "spam_cleared": False})
         return True
 
     def _mark_not_spam(self):

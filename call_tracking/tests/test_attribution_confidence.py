@@ -1,7 +1,9 @@
 import math
 import random
 
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged, users
+from odoo.tools import mute_logger
 
 from ..tools.attribution import (
     PRIOR,
@@ -83,6 +85,40 @@ class TestSpamCalls(CallTrackingCommon):
         blocked.active = False
         call = self._process(self._event(call_id="after-unblock"))
         self.assertFalse(call.is_spam)
+
+    def test_block_caller(self):
+        call = self._process(self._event())
+        self.assertFalse(call.is_spam)
+        lead = call.lead_id
+        self.assertTrue(lead)
+        # salespeople read the blocklist, they do not write it
+        with self.assertRaises(AccessError), mute_logger("odoo.models"):
+            call.with_user(self.salesman).action_block_caller()
+        self.assertFalse(call.is_spam)
+
+        call.with_user(self.ct_admin).action_block_caller()
+        self.assertTrue(call.is_spam)
+        self.assertEqual(call.spam_reason, "blocklist")
+        self.assertEqual(call.lead_id, lead, "the lead already made stays, for sales to close")
+        blocked = self.env["call.tracking.blocked.number"].search([("number", "=", CALLER)])
+        self.assertEqual(blocked.company_id, call.company_id)
+        # the caller's next call is spam: no lead
+        self.assertFalse(self._process(self._event(call_id="next")).lead_id)
+        # an archived entry comes back rather than a second one
+        blocked.active = False
+        call.with_user(self.ct_admin).action_mark_not_spam()
+        call.with_user(self.ct_admin).action_block_caller()
+        self.assertTrue(blocked.active)
+        self.assertEqual(
+            self.env["call.tracking.blocked.number"]
+            .with_context(active_test=False)
+            .search_count([("number", "=", CALLER)]),
+            1,
+        )
+        # nothing to block without a caller number
+        hidden = self._process(self._event(call_id="hidden", **{"from": "anonymous"}))
+        with self.assertRaises(UserError):
+            hidden.with_user(self.ct_admin).action_block_caller()
 
     def test_repeated_short_calls(self):
         self.company.write(
