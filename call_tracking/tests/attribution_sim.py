@@ -449,6 +449,30 @@ def pool_figures(env, pool, now):
     }
 
 
+def print_calibration(result, out=print):
+    """The calibration table of ``result``, each tenth judged against the
+    tolerance, with the sampling error of its right share."""
+    out(f"{'probability':>12} {'calls':>7} {'mean':>7} {'right':>7} {'+/-':>6} {'gap':>7}  verdict")
+    for low, high, count, mean, share in calibration(result):
+        if not count:
+            out(f"{low:>5.1f}-{high:<5.1f} {0:>7}")
+            continue
+        gap = 100 * (share - mean)
+        # the sampling error of the right share if the tenth were calibrated:
+        # the half-width of its 95% interval
+        margin = 196 * math.sqrt(max(mean * (1 - mean), 1e-9) / count)
+        if count < CALIBRATION_MIN_CALLS:
+            verdict = "too few to judge"
+        elif abs(gap) <= CALIBRATION_TOLERANCE:
+            verdict = "ok"
+        elif abs(gap) <= margin:
+            verdict = "off, within the sampling error"
+        else:
+            verdict = "off"
+        out(f"{low:>5.1f}-{high:<5.1f} {count:>7} {100 * mean:>6.1f}% {100 * share:>6.1f}% "
+            f"{margin:>6.1f} {gap:>+6.1f}  {verdict}")  # fmt: skip
+
+
 def expected_right(world, sizes, current):
     """The right share (percent) the pool form expects at each size, from
     the observation's figures; the pool is left at ``current`` numbers."""
@@ -576,24 +600,15 @@ def run_bench(env, scenario, seed=20261201, out=print, extra_sizes=()):
         f"calibration at {recommended} numbers (attributed calls by probability; a tenth "
         f"with fewer than {CALIBRATION_MIN_CALLS} calls is too few to judge):"
     )
-    out(f"{'probability':>12} {'calls':>7} {'mean':>7} {'right':>7} {'+/-':>6} {'gap':>7}  verdict")
-    for low, high, count, mean, share in calibration(rec):
-        if count:
-            gap = 100 * (share - mean)
-            # the sampling error of the right share: 95% interval half-width
-            margin = 196 * math.sqrt(max(mean * (1 - mean), 1e-9) / count)
-            if count < CALIBRATION_MIN_CALLS:
-                verdict = "too few to judge"
-            elif abs(gap) <= CALIBRATION_TOLERANCE:
-                verdict = "ok"
-            elif abs(gap) <= margin:
-                verdict = "off, within the sampling error"
-            else:
-                verdict = "off"
-            out(f"{low:>5.1f}-{high:<5.1f} {count:>7} {100 * mean:>6.1f}% {100 * share:>6.1f}% "
-                f"{margin:>6.1f} {gap:>+6.1f}  {verdict}")  # fmt: skip
-        else:
-            out(f"{low:>5.1f}-{high:<5.1f} {0:>7}")
+    print_calibration(rec, out)
+    # the probability must hold at any pool size: the same table over every
+    # size tried, for the rarer tenths (the same traffic, other leases)
+    pooled = Result(size=0)
+    for result in results.values():
+        pooled.probabilities.extend(result.probabilities)
+    out("")
+    out(f"calibration over all {len(results)} sizes tried:")
+    print_calibration(pooled, out)
     out(f"requests per trial: {rec.human_requests} visitor page views and pings, "
         f"{rec.bot_requests} automated ({time.monotonic() - started:.0f} s in all)")  # fmt: skip
     out(
