@@ -28,8 +28,9 @@ the recommendation (a small run).
 
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo.tools import SQL
 
@@ -48,6 +49,10 @@ HUMAN_AGENT = (
     "(KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
 )
 SITE = "https://shop.example"
+# the bench judges a tenth of the probability range with at least this many
+# calls, against the issue's tolerance (points)
+CALIBRATION_MIN_CALLS = 30
+CALIBRATION_TOLERANCE = 5.0
 # relative arrival rate per hour of the day (mean 1.0)
 DAILY_PROFILE = tuple(
     0.25 + 0.75 * (1 - math.cos(2 * math.pi * (hour - 2) / 24)) * (1.0 if 8 <= hour <= 21 else 0.5)
@@ -71,6 +76,13 @@ class Scenario:
     drain_addresses: int = 3
     ping_seconds: int = 60
     hold_minutes: int = 30
+    # independent draws of each visitor's call time, all evaluated (the
+    # first one placed for the visitors who call): more calls measured per
+    # day of traffic, for the same traffic
+    draws: int = 1
+    # days of traffic replayed at each pool size (after ``days`` of
+    # observation)
+    trial_days: int = 1
 
 
 @dataclass
@@ -81,6 +93,10 @@ class Visitor:
     call_at: object
     calls: bool  # placed as a real call (else only evaluated)
     after: bool
+    address: str = None
+    # further independent draws of when the visitor would have called,
+    # evaluated read-only like ``call_at``: ``[(time, after)]``
+    probes: list = field(default_factory=list)
     key: str = None
     answers: list = field(default_factory=list)  # (time, number, mode)
 
@@ -107,19 +123,18 @@ def make_traffic(scenario, start, seed):
         visit = rng.lognormvariate(math.log(scenario.visit_median), scenario.visit_sigma)
         arrival = start + timedelta(minutes=t)
         leave = arrival + timedelta(minutes=visit)
-        after = rng.random() < scenario.after_share
-        if after:
-            delay = rng.lognormvariate(math.log(scenario.delay_median), scenario.delay_sigma)
-            call_at = leave + timedelta(minutes=delay)
-        else:
-            call_at = arrival + timedelta(minutes=rng.uniform(0, visit))
+        draws = [_call_time(rng, scenario, arrival, leave) for _draw in range(scenario.draws)]
         visitor = Visitor(
             label=f"v{index}",
             arrival=arrival,
             leave=leave,
-            call_at=call_at.replace(microsecond=0),
+            call_at=draws[0][0],
             calls=rng.random() < scenario.call_share,
-            after=after,
+            after=draws[0][1],
+            # one address per visitor, from the seeded generator (a run is
+            # reproducible); their networks are spread like the Internet's
+            address=f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}",
+            probes=draws[1:],
         )
         visitors.append(visitor)
         gclid = f"sim{seed}x{index}"
@@ -144,9 +159,24 @@ def make_traffic(scenario, start, seed):
             addr = f"203.0.113.{1 + bot % scenario.drain_addresses}"
         requests.append((at, 2, "bot", (url, agent, addr)))
     for visitor in visitors:
-        requests.append((visitor.call_at, 3, "call", visitor))
+        requests.append((visitor.call_at, 3, "call", (visitor, visitor.call_at, visitor.after)))
+        for call_at, after in visitor.probes:
+            requests.append((call_at, 4, "probe", (visitor, call_at, after)))
     requests.sort(key=lambda r: (r[0], r[1]))
     return visitors, requests
+
+
+def _call_time(rng, scenario, arrival, leave):
+    """When a visitor would call: ``(time, after leaving)``."""
+    after = rng.random() < scenario.after_share
+    if after:
+        delay = rng.lognormvariate(math.log(scenario.delay_median), scenario.delay_sigma)
+        call_at = leave + timedelta(minutes=delay)
+    else:
+        call_at = arrival + (leave - arrival) * rng.random()
+    # the replay truncates every request to its second: a call in the
+    # visit's first second still comes after its first page view
+    return call_at, after
 
 
 @dataclass
@@ -159,6 +189,8 @@ class Result:
     probabilities: list = field(default_factory=list)  # (probability, right)
     human_requests: int = 0
     bot_requests: int = 0
+    # (visitor, after leaving, call time, method, probability, 0 right / 1 wrong / 2 lost)
+    outcomes: list = field(default_factory=list)
 
     @property
     def total(self):
@@ -192,73 +224,76 @@ def run_traffic(world, visitors, requests, size, seed):
         .with_context(active_test=False)
         .search([("pool_id", "=", pool.id)])
     }
-    outcomes = []  # (visitor, session id, method, probability)
-    for index, (at, _order, kind, data) in enumerate(requests):
-        if index % 1000 == 0:
-            # the rows of this transaction, for the planner, as autovacuum
-            # keeps them in production: the indexes get used
-            env.flush_all()
-            env.cr.execute(SQL("ANALYZE call_tracking_session, call_tracking_number"))
-        at = at.replace(microsecond=0)
-        if kind == "visit":
-            visitor, url, referrer = data
-            answer = Session._assign_number(
-                company,
-                visitor_key=visitor.key,
-                url=url,
-                referrer=referrer,
-                user_agent=HUMAN_AGENT,
-                remote_addr=f"10.{hash(visitor.label) % 250}.{len(visitor.label)}.7",
-                now=at,
-            )
-            visitor.key = answer["visitor"]
-            visitor.answers.append((at, answer["number"], answer["mode"]))
-            result.human_requests += 1
-        elif kind == "bot":
-            url, agent, addr = data
-            Session._assign_number(
-                company, url=url, referrer=None, user_agent=agent, remote_addr=addr, now=at
-            )
-            result.bot_requests += 1
-        else:
-            visitor = data
-            shown = [a for a in visitor.answers if a[0] <= at] or visitor.answers[:1]
-            number = shown[-1][1] if shown else None
-            if visitor.calls:
-                event = {
-                    "call_id": f"sim-{seed}-{size}-{visitor.label}",
-                    "caller": f"+1212{seed % 10}{int(visitor.label[1:]):06d}",
-                    "to": number,
-                    "ring": 5,
-                    "talk": 90,
-                    "status": "answered",
-                }
-                call = Replay._replay_call(provider, event, at, {})
-                outcomes.append(
-                    (
-                        visitor,
-                        call.session_id.id,
-                        call.attribution_method,
-                        call.attribution_probability,
-                    )
+    outcomes = []  # ((visitor, kind, after leaving, time), session id, method, probability)
+    with DelayModelMemo(Call) as memo:
+        for index, (at, _order, kind, data) in enumerate(requests):
+            if index % 1000 == 0:
+                # the rows of this transaction, for the planner, as autovacuum
+                # keeps them in production: the indexes get used
+                env.flush_all()
+                env.cr.execute(SQL("ANALYZE call_tracking_session, call_tracking_number"))
+            at = at.replace(microsecond=0)
+            if kind == "visit":
+                visitor, url, referrer = data
+                answer = Session._assign_number(
+                    company,
+                    visitor_key=visitor.key,
+                    url=url,
+                    referrer=referrer,
+                    user_agent=HUMAN_AGENT,
+                    remote_addr=visitor.address,
+                    now=at,
                 )
+                visitor.key = answer["visitor"]
+                visitor.answers.append((at, answer["number"], answer["mode"]))
+                result.human_requests += 1
+            elif kind == "bot":
+                url, agent, addr = data
+                Session._assign_number(
+                    company, url=url, referrer=None, user_agent=agent, remote_addr=addr, now=at
+                )
+                result.bot_requests += 1
             else:
-                # the attribution's session match and probability, read-only
-                # (what the call's attribution would store)
-                probe = Call.new({"company_id": company.id, "provider_id": provider.id})
-                pool_number = numbers.get(number)
-                vals = {"session_id": False, "attribution_method": "default",
-                            "attribution_probability": 0.0}  # fmt: skip
-                if pool_number:
-                    vals.update(probe._get_session_match(pool_number, at))
-                outcomes.append(
-                    (
-                        visitor,
-                        vals["session_id"],
-                        vals["attribution_method"],
-                        vals["attribution_probability"],
+                visitor, _call_at, after = data
+                shown = [a for a in visitor.answers if a[0] <= at] or visitor.answers[:1]
+                number = shown[-1][1] if shown else None
+                if kind == "call" and visitor.calls:
+                    event = {
+                        "call_id": f"sim-{seed}-{size}-{visitor.label}",
+                        "caller": f"+1212{seed % 10}{int(visitor.label[1:]):06d}",
+                        "to": number,
+                        "ring": 5,
+                        "talk": 90,
+                        "status": "answered",
+                    }
+                    memo.clear()
+                    call = Replay._replay_call(provider, event, at, {})
+                    memo.clear()
+                    outcomes.append(
+                        (
+                            (visitor, kind, after, at),
+                            call.session_id.id,
+                            call.attribution_method,
+                            call.attribution_probability,
+                        )
                     )
-                )
+                else:
+                    # the attribution's session match and probability, read-only
+                    # (what the call's attribution would store)
+                    probe = Call.new({"company_id": company.id, "provider_id": provider.id})
+                    pool_number = numbers.get(number)
+                    vals = {"session_id": False, "attribution_method": "default",
+                                "attribution_probability": 0.0}  # fmt: skip
+                    if pool_number:
+                        vals.update(probe._get_session_match(pool_number, at))
+                    outcomes.append(
+                        (
+                            (visitor, kind, after, at),
+                            vals["session_id"],
+                            vals["attribution_method"],
+                            vals["attribution_probability"],
+                        )
+                    )
     env.flush_all()
     session_ids = [o[1] for o in outcomes if o[1]]
     keys = dict(
@@ -267,23 +302,58 @@ def run_traffic(world, visitors, requests, size, seed):
         )
     )
     placed = [0, 0, 0]
-    for visitor, session_id, method, probability in outcomes:
+    for (visitor, kind, after, at), session_id, method, probability in outcomes:
         if method in ("session", "session_expired"):
             right = keys.get(session_id) == visitor.key
             outcome = 0 if right else 1
             result.probabilities.append((probability, right))
         else:
             outcome = 2
+        result.outcomes.append((visitor, after, at, method, probability, outcome))
         result.right += outcome == 0
         result.wrong += outcome == 1
         result.lost += outcome == 2
-        if visitor.calls:
+        if kind == "call" and visitor.calls:
             placed[outcome] += 1
     result.placed = placed
     for visitor in visitors:
         visitor.key = None
         visitor.answers = []
     return result
+
+
+class DelayModelMemo:
+    """Within the block, ``call.tracking.call._get_delay_model`` answers
+    from a memo, computed by the real method at its first use after each
+    ``clear()``. The delay model only changes when a call is placed (the
+    simulation clears the memo before and after each one), so the values are
+    those of the real method; the thousands of read-only evaluations in
+    between are spared its grouped query each."""
+
+    def __init__(self, calls):
+        self.cls = type(calls)
+        self.models = {}
+
+    def clear(self):
+        self.models.clear()
+
+    def __enter__(self):
+        original = self.cls._get_delay_model
+        models = self.models
+
+        def memoized(model_self, company):
+            if company.id not in models:
+                models[company.id] = original(model_self, company)
+            return models[company.id]
+
+        self.patcher = patch.object(self.cls, "_get_delay_model", memoized)
+        self.patcher.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.patcher.stop()
+        self.clear()
+        return False
 
 
 def set_pool_size(env, pool, size):
@@ -379,6 +449,42 @@ def pool_figures(env, pool, now):
     }
 
 
+def print_calibration(result, out=print):
+    """The calibration table of ``result``, each tenth judged against the
+    tolerance, with the sampling error of its right share."""
+    out(f"{'probability':>12} {'calls':>7} {'mean':>7} {'right':>7} {'+/-':>6} {'gap':>7}  verdict")
+    for low, high, count, mean, share in calibration(result):
+        if not count:
+            out(f"{low:>5.1f}-{high:<5.1f} {0:>7}")
+            continue
+        gap = 100 * (share - mean)
+        # the sampling error of the right share if the tenth were calibrated:
+        # the half-width of its 95% interval
+        margin = 196 * math.sqrt(max(mean * (1 - mean), 1e-9) / count)
+        if count < CALIBRATION_MIN_CALLS:
+            verdict = "too few to judge"
+        elif abs(gap) <= CALIBRATION_TOLERANCE:
+            verdict = "ok"
+        elif abs(gap) <= margin:
+            verdict = "off, within the sampling error"
+        else:
+            verdict = "off"
+        out(f"{low:>5.1f}-{high:<5.1f} {count:>7} {100 * mean:>6.1f}% {100 * share:>6.1f}% "
+            f"{margin:>6.1f} {gap:>+6.1f}  {verdict}")  # fmt: skip
+
+
+def expected_right(world, sizes, current):
+    """The right share (percent) the pool form expects at each size, from
+    the observation's figures; the pool is left at ``current`` numbers."""
+    env, pool = world["env"], world["pool"]
+    expected = {}
+    for size in sizes:
+        set_pool_size(env, pool, size)
+        expected[size] = pool.with_env(env).attribution_right_current
+    set_pool_size(env, pool, current)
+    return expected
+
+
 def calibration(result, bins=10):
     """``[(low, high, calls, mean probability, right share)]`` per tenth."""
     rows = []
@@ -424,14 +530,16 @@ def try_size(world, visitors, requests, size, seed):
 
 
 def run_bench(env, scenario, seed=20261201, out=print, extra_sizes=()):
-    """The whole simulation: an observation day at the rule-of-thumb size,
-    then the next day's traffic at each pool size to compare. Prints the
-    table and returns ``{size: Result}`` and the recommendation."""
+    """The whole simulation: ``scenario.days`` of observation at the
+    rule-of-thumb size, then the next ``scenario.trial_days`` of traffic at
+    each pool size to compare. Prints the table (with the right share the
+    pool form expects at each size) and the calibration; returns
+    ``{size: Result}`` and the recommendation."""
     import time
 
     started = time.monotonic()
     today = env.cr.now().replace(hour=0, minute=0, second=0, microsecond=0)
-    observe_start = today - timedelta(days=2 * scenario.days + 1)
+    observe_start = today - timedelta(days=scenario.days + scenario.trial_days + 1)
     rule_of_thumb = max(math.ceil(scenario.daily_visitors / 20), 1)
     world = make_world(env, max_size=max(4 * rule_of_thumb, 40), hold_minutes=scenario.hold_minutes)
     figures, _visitors = observe(world, scenario, observe_start, seed, rule_of_thumb)
@@ -448,12 +556,19 @@ def run_bench(env, scenario, seed=20261201, out=print, extra_sizes=()):
     for factor in (0.9, 1.1):
         sizes.add(max(round(recommended * factor), 1))
     sizes = sorted(s for s in sizes if 0 < s <= max(4 * rule_of_thumb, 40))
+    expected = expected_right(world, sizes, rule_of_thumb)
     trial_start = observe_start + timedelta(days=scenario.days)
-    visitors, requests = make_traffic(scenario, trial_start, seed + 1)
+    trial = replace(scenario, days=scenario.trial_days)
+    visitors, requests = make_traffic(trial, trial_start, seed + 1)
     results = {}
     out("")
-    out(f"{'numbers':>8} {'right %':>8} {'wrong %':>8} {'lost %':>8} {'calls':>7}  "
-        "placed calls r/w/l  note")  # fmt: skip
+    out(
+        f"trial: {scenario.trial_days} day(s) of the next traffic at each size, every "
+        f"visitor's call evaluated ({scenario.draws} draw(s) of its time), "
+        f"{round(100 * scenario.call_share)}% of them placed through the webhook"
+    )
+    out(f"{'numbers':>8} {'right %':>8} {'wrong %':>8} {'lost %':>8} {'calls':>7} "
+        f"{'expected':>9}  placed calls r/w/l  note")  # fmt: skip
     for size in sizes:
         result = try_size(world, visitors, requests, size, seed + 1)
         results[size] = result
@@ -466,7 +581,7 @@ def run_bench(env, scenario, seed=20261201, out=print, extra_sizes=()):
             notes.append("Erlang B 1%")
         out(
             f"{size:>8} {result.share('right'):>8.1f} {result.share('wrong'):>8.1f} "
-            f"{result.share('lost'):>8.1f} {result.total:>7}  "
+            f"{result.share('lost'):>8.1f} {result.total:>7} {expected[size]:>8.1f}%  "
             f"{'/'.join(str(n) for n in result.placed):>18}  {', '.join(notes)}"
         )
     target = world["company"].call_tracking_attribution_target
@@ -481,14 +596,19 @@ def run_bench(env, scenario, seed=20261201, out=print, extra_sizes=()):
     )
     rec = results[recommended]
     out("")
-    out(f"calibration at {recommended} numbers (attributed calls by probability):")
-    out(f"{'probability':>12} {'calls':>7} {'mean':>7} {'right':>7} {'gap':>7}")
-    for low, high, count, mean, share in calibration(rec):
-        if count:
-            out(f"{low:>5.1f}-{high:<5.1f} {count:>7} {100 * mean:>6.1f}% {100 * share:>6.1f}% "
-                f"{100 * (share - mean):>+6.1f}")  # fmt: skip
-        else:
-            out(f"{low:>5.1f}-{high:<5.1f} {0:>7}")
+    out(
+        f"calibration at {recommended} numbers (attributed calls by probability; a tenth "
+        f"with fewer than {CALIBRATION_MIN_CALLS} calls is too few to judge):"
+    )
+    print_calibration(rec, out)
+    # the probability must hold at any pool size: the same table over every
+    # size tried, for the rarer tenths (the same traffic, other leases)
+    pooled = Result(size=0)
+    for result in results.values():
+        pooled.probabilities.extend(result.probabilities)
+    out("")
+    out(f"calibration over all {len(results)} sizes tried:")
+    print_calibration(pooled, out)
     out(f"requests per trial: {rec.human_requests} visitor page views and pings, "
         f"{rec.bot_requests} automated ({time.monotonic() - started:.0f} s in all)")  # fmt: skip
     out(

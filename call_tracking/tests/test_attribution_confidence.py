@@ -279,7 +279,7 @@ class TestRecommendationSimulation(CallTrackingCommon):
         """A small run of the bench's simulation through the real assignment
         and attribution: the recommended size reaches the target share (a
         small sample: within 2 points), a clearly smaller pool does not."""
-        scenario = Scenario(daily_visitors=200)
+        scenario = Scenario(daily_visitors=200, draws=4)
         world = make_world(self.env, max_size=60)
         start = self.env.cr.now().replace(hour=0, minute=0, second=0, microsecond=0)
         start = later(start, days=-3)
@@ -292,7 +292,35 @@ class TestRecommendationSimulation(CallTrackingCommon):
         smaller = max(recommended * 6 // 10, 1)
         at_smaller = try_size(world, visitors, requests, smaller, seed=12)
         target = self.company.call_tracking_attribution_target
-        self.assertGreater(at_recommended.total, 150)
+        self.assertGreater(at_recommended.total, 600, "every visitor's call, four draws each")
         self.assertGreaterEqual(at_recommended.share("right"), target - 2.0)
+        # nothing is lost at the recommended size: its pool is not exhausted,
+        # and every call comes after the page view that showed its number
+        self.assertEqual(at_recommended.lost, 0)
         self.assertLess(at_smaller.share("right"), target - 2.0)
         self.assertGreater(at_smaller.share("wrong") + at_smaller.share("lost"), 5.0)
+
+    def test_simulated_traffic(self):
+        """The simulation's visitors: reproducible from the seed, each call
+        time after the visitor's arrival, the draws independent."""
+        scenario = Scenario(daily_visitors=300, draws=3)
+        start = self.env.cr.now().replace(hour=0, minute=0, second=0, microsecond=0)
+        visitors, requests = make_traffic(scenario, start, seed=5)
+        again, _requests = make_traffic(scenario, start, seed=5)
+        self.assertEqual(
+            [(v.address, v.call_at) for v in visitors], [(v.address, v.call_at) for v in again]
+        )
+        self.assertGreater(len({v.address for v in visitors}), 0.95 * len(visitors))
+        for visitor in visitors:
+            self.assertEqual(len(visitor.probes), 2)
+            for call_at, after in [(visitor.call_at, visitor.after), *visitor.probes]:
+                self.assertGreaterEqual(call_at, visitor.arrival)
+                if after:
+                    self.assertGreater(call_at, visitor.leave)
+                else:
+                    self.assertLessEqual(call_at, visitor.leave)
+        calls = [r for r in requests if r[2] in ("call", "probe")]
+        self.assertEqual(len(calls), 3 * len(visitors))
+        after = sum(1 for r in calls if r[3][2]) / len(calls)
+        self.assertAlmostEqual(after, scenario.after_share, delta=0.05)
+        self.assertEqual(requests, sorted(requests, key=lambda r: (r[0], r[1])))
