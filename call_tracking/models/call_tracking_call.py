@@ -8,6 +8,7 @@ from psycopg2.errors import UniqueViolation
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
+from odoo.tools.sql import create_index
 
 from ..exceptions import ConcurrentCreation, WebhookSignatureError
 from ..tools.attribution import ACTIVE_MINUTES, PRIOR, attribution_probability, fit_delay_model
@@ -192,6 +193,18 @@ class CallTrackingCall(models.Model):
             "The same signed call cannot be reported under two call ids.",
         ),
     ]
+
+    def init(self):
+        # the delay model's latest live-lease calls (_get_delay_model), read
+        # on every call to a pool number: an index walk of a few thousand
+        # entries, not a sort of the company's whole call history
+        create_index(
+            self.env.cr,
+            "call_tracking_call_live_lease_index",
+            self._table,
+            ["company_id", "start_at DESC NULLS LAST"],
+            where="attribution_method = 'session' AND is_spam IS NOT TRUE",
+        )
 
     @api.depends("caller_number", "start_at")
     def _compute_display_name(self):
@@ -706,7 +719,7 @@ class CallTrackingCall(models.Model):
                   JOIN call_tracking_pool pool ON pool.id = n.pool_id
              LEFT JOIN call_tracking_session s ON s.id = c.session_id
                  WHERE c.company_id = %(company)s AND c.attribution_method = 'session'
-                   AND NOT COALESCE(c.is_spam, FALSE)
+                   AND c.is_spam IS NOT TRUE
               ORDER BY c.start_at DESC NULLS LAST
                  LIMIT %(limit)s
             )
