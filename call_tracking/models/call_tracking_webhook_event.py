@@ -1,6 +1,7 @@
 import base64
 import json
 import logging
+from contextlib import contextmanager
 from urllib.parse import parse_qsl
 
 from psycopg2.errors import UniqueViolation
@@ -197,8 +198,10 @@ class CallTrackingWebhookEvent(models.Model):
         both are rolled back only when Odoo retries the whole request after
         a concurrency error."""
         values = self._prepare_request_values(provider, request_data)
+        # one request per transaction: its savepoint needs no release (see
+        # _run_processing)
         events, outcome, error = self._run_processing(
-            provider, request_data, values["body_truncated"]
+            provider, request_data, values["body_truncated"], release=False
         )
         entry = self.create({**values, **outcome})
         if error:
@@ -221,17 +224,23 @@ class CallTrackingWebhookEvent(models.Model):
         return events
 
     @api.model
-    def _run_processing(self, provider, request_data, body_truncated=False):
+    def _run_processing(self, provider, request_data, body_truncated=False, release=True):
         """Parse a verified request and apply its events in a savepoint:
         ``(events, the entry's outcome values, None)``, or after a failure
         (rolled back to the savepoint) ``([], the entry's error values, the
-        WebhookError to raise)``."""
+        WebhookError to raise)``.
+
+        Without ``release``, a successful processing leaves its savepoint
+        open: PostgreSQL ends it with the transaction, which spares the
+        request a round trip. Only for one processing per transaction (a
+        provider's request); a loop over entries (reprocessing) releases
+        each, so that savepoints do not nest."""
         try:
             if body_truncated:
                 raise WebhookBodyTooLargeError(
                     self.env._("The body was not kept whole: it cannot be processed.")
                 )
-            with self.env.cr.savepoint():
+            with self._processing_savepoint(release):
                 events = provider._parse_webhook_events(request_data)
                 calls = self.env["call.tracking.call"]._process_webhook_events(provider, events)
         except WebhookError as exc:
@@ -265,6 +274,23 @@ class CallTrackingWebhookEvent(models.Model):
             "event_type": ", ".join(sorted({e.get("event") or "" for e in events}))[:64],
         }
         return events, outcome, None
+
+    @contextmanager
+    def _processing_savepoint(self, release=True):
+        """``cr.savepoint()`` (flushed on entry and on success, rolled back
+        and its cache cleared on failure), left open on success unless
+        ``release``."""
+        savepoint = self.env.cr.savepoint()
+        if release:
+            with savepoint:
+                yield
+            return
+        try:
+            yield
+            self.env.cr.flush()
+        except BaseException:
+            savepoint.close(rollback=True)
+            raise
 
     def _processing_failed(self, provider, exc):
         """The outcome of an unexpected processing failure: logged, kept on

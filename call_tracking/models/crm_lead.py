@@ -67,6 +67,17 @@ class CrmLead(models.Model):
         self._set_call_quality("untargeted")
         return True
 
+    def _message_auto_subscribe_followers(self, updated_values, default_subtype_ids):
+        """No notification template for the new followers when the context
+        says they are not notified (``mail_auto_subscribe_no_notify``, see
+        ``call.tracking.call._get_lead_create_context``): the template
+        would only make mail read the salesperson's contact for its
+        language before skipping the notification."""
+        res = super()._message_auto_subscribe_followers(updated_values, default_subtype_ids)
+        if self.env.context.get("mail_auto_subscribe_no_notify"):
+            return [(partner_id, subtypes, False) for partner_id, subtypes, _template in res]
+        return res
+
     def _merge_dependences(self, opportunities):
         """Merged leads hand their calls over to the kept lead (``self``):
         ``call.tracking.call.lead_id`` is ``ondelete='set null'``, so the
