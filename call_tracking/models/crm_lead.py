@@ -103,20 +103,15 @@ class CrmLead(models.Model):
         with all its values given: OdooBot's address is read alone, and serves
         as reply-to (a note is never emailed), so a call's end does not load
         the whole OdooBot contact, the current user and the company's alias
-        domain as ``_message_log`` would.
+        domain as ``_message_log`` would. OdooBot's address is read once per
+        worker (``res.partner._call_tracking_note_author``).
         """
         self.ensure_one()
-        author_sudo = (
-            self.env["res.partner"]
-            .sudo()
-            .browse(self.env["ir.model.data"]._xmlid_to_res_id("base.partner_root"))
-        )
-        author_sudo.fetch(["name", "email"])
-        email_from = author_sudo.email_formatted
+        author_id, email_from = self.env["res.partner"]._call_tracking_note_author()
         return self.sudo()._message_create(
             [
                 {
-                    "author_id": author_sudo.id,
+                    "author_id": author_id,
                     "email_from": email_from,
                     "reply_to": email_from,
                     "model": self._name,
