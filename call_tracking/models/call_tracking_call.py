@@ -363,9 +363,13 @@ class CallTrackingCall(models.Model):
         REPEATABLE READ a row committed by a concurrent transaction after our
         snapshot raises a serialization failure instead, which makes Odoo
         retry the whole request with a fresh snapshot.
+
+        The statement returns the row's columns, which go into the cache as
+        a read would put them: the call is not read again.
         """
         self.flush_model()
         now = fields.Datetime.now()
+        columns = self._get_upsert_cached_fields()
         self.env.cr.execute(
             SQL(
                 """
@@ -376,21 +380,40 @@ class CallTrackingCall(models.Model):
                         %(uid)s, %(uid)s, %(now)s, %(now)s)
                 ON CONFLICT (provider_id, provider_call_id)
                 DO UPDATE SET write_date = EXCLUDED.write_date
-                RETURNING id
+                RETURNING id, %(columns)s
                 """,
                 provider=provider.id,
                 call_id=provider_call_id,
                 company=provider.company_id.id,
                 uid=self.env.uid,
                 now=now,
+                columns=SQL(", ").join(SQL.identifier(field.name) for field in columns),
             ),
             # a serialization failure is expected under concurrency (Odoo
             # retries the request): not an error worth a log line
             log_exceptions=False,
         )
-        call = self.browse(self.env.cr.fetchone()[0])
+        row = self.env.cr.fetchone()
+        call = self.browse(row[0])
         call.invalidate_recordset()
+        for field, value in zip(columns, row[1:], strict=True):
+            self.env.cache.insert_missing(call, field, [value])
         return call
+
+    @api.model
+    def _get_upsert_cached_fields(self):
+        """The fields a read of the call prefetches (plain columns; no
+        translation or binary here) that the upsert returns."""
+        return [
+            field
+            for field in self._fields.values()
+            if field.store
+            and field.column_type
+            and field.prefetch is True
+            and field.name != "id"
+            and not field.translate
+            and field.type != "binary"
+        ]
 
     def _apply_webhook_event(self, event):
         """Merge one event into the locked call: an end never gets
@@ -613,16 +636,7 @@ class CallTrackingCall(models.Model):
         event_vals = event_vals or {}
         called_number = event_vals.get("called_number") or self.called_number
         call_time = event_vals.get("start_at") or self.start_at or now or self.env.cr.now()
-        number = (
-            self.env["call.tracking.number"]
-            .with_context(active_test=False)
-            .search(
-                [("number", "=", called_number), ("company_id", "=", self.company_id.id)],
-                limit=1,
-            )
-            if called_number
-            else self.env["call.tracking.number"]
-        )
+        number, is_default = self._find_called_number(called_number)
         vals = {
             "number_id": number.id,
             "attribution_method": "unknown",
@@ -647,7 +661,7 @@ class CallTrackingCall(models.Model):
             # the number is printed for its channels only: the call is from
             # one of their audiences, the first channel's by the rules' order
             vals["attribution_probability"] = 1.0 / len(channels)
-        elif number or self._is_default_number(called_number):
+        elif number or is_default:
             vals["attribution_method"] = "default"
         vals["session_id"] = session.id
         vals["channel_id"] = channel.id
@@ -743,24 +757,39 @@ class CallTrackingCall(models.Model):
             float(visit) if visit else None,
         )
 
-    def _is_default_number(self, called_number):
-        """The called number is a fallback number: of a pool or the company."""
+    def _find_called_number(self, called_number):
+        """``(the company's tracking number called (archived ones too),
+        whether the called number is a fallback number: of a pool or the
+        company's default)``, in one query, which does not load the whole
+        company. A number is registered once per company."""
         self.ensure_one()
+        Number = self.env["call.tracking.number"]
         if not called_number:
-            return False
-        if self.company_id.call_tracking_default_number == called_number:
-            return True
-        return bool(
-            self.env["call.tracking.pool"]
-            .with_context(active_test=False)
-            .search_count(
-                [
-                    ("company_id", "=", self.company_id.id),
-                    ("default_number", "=", called_number),
-                ],
-                limit=1,
+            return Number, False
+        Number.flush_model(["number", "company_id", "pool_id"])
+        self.env["res.company"].flush_model(["call_tracking_default_number"])
+        self.env["call.tracking.pool"].flush_model(["company_id", "default_number"])
+        [(number_id, pool_id, is_default)] = self.env.execute_query(
+            SQL(
+                """
+            SELECT n.id, n.pool_id,
+                   EXISTS (SELECT 1 FROM res_company
+                            WHERE id = %(company)s
+                              AND call_tracking_default_number = %(number)s)
+                   OR EXISTS (SELECT 1 FROM call_tracking_pool
+                               WHERE company_id = %(company)s AND default_number = %(number)s)
+              FROM (SELECT 1) AS one
+         LEFT JOIN call_tracking_number n
+                ON n.number = %(number)s AND n.company_id = %(company)s
+                """,
+                company=self.company_id.id,
+                number=called_number,
             )
         )
+        number = Number.browse(number_id)
+        if number:
+            self.env.cache.insert_missing(number, Number._fields["pool_id"], [pool_id])
+        return number, is_default
 
     def _get_utm_values(self, session, channel):
         """UTM records of the visit (its raw utm_* values, found or created)
@@ -834,12 +863,30 @@ class CallTrackingCall(models.Model):
             if self.session_id.visitor_id:
                 lead.visitor_ids = [fields.Command.link(self.session_id.visitor_id.id)]
         else:
+            values = self._prepare_lead_values()
+            self._prefetch_lead_creation(values)
             lead = (
-                self.env["crm.lead"]
-                .with_context(**self._get_lead_create_context())
-                .create(self._prepare_lead_values())
+                self.env["crm.lead"].with_context(**self._get_lead_create_context()).create(values)
             )
         self.write({"lead_id": lead.id, "user_id": lead.user_id.id, "team_id": lead.team_id.id})
+
+    def _prefetch_lead_creation(self, values):
+        """Read in one query each what creating the lead would read one
+        record at a time: the users (the current one, author of the creation
+        message, and the salesperson, who follows the lead) and the contacts
+        (the author's, for the message, and the company's, whose country
+        reads the lead's phone number)."""
+        users = self.env["res.users"].browse(
+            dict.fromkeys(uid for uid in (self.env.uid, values.get("user_id")) if uid)
+        )
+        users.fetch(self._get_prefetched_fields(users))
+        partners = self.env.user.partner_id | self.env.company.partner_id
+        partners.fetch(self._get_prefetched_fields(partners))
+
+    @api.model
+    def _get_prefetched_fields(self, records):
+        """The fields a first read of ``records`` loads together."""
+        return [fname for fname, field in records._fields.items() if field.prefetch is True]
 
     def _get_lead_create_context(self):
         """Context of the lead creation (hook).

@@ -67,6 +67,17 @@ class CrmLead(models.Model):
         self._set_call_quality("untargeted")
         return True
 
+    def _message_auto_subscribe_followers(self, updated_values, default_subtype_ids):
+        """No notification template for the new followers when the context
+        says they are not notified (``mail_auto_subscribe_no_notify``, see
+        ``call.tracking.call._get_lead_create_context``): the template
+        would only make mail read the salesperson's contact for its
+        language before skipping the notification."""
+        res = super()._message_auto_subscribe_followers(updated_values, default_subtype_ids)
+        if self.env.context.get("mail_auto_subscribe_no_notify"):
+            return [(partner_id, subtypes, False) for partner_id, subtypes, _template in res]
+        return res
+
     def _merge_dependences(self, opportunities):
         """Merged leads hand their calls over to the kept lead (``self``):
         ``call.tracking.call.lead_id`` is ``ondelete='set null'``, so the
@@ -92,20 +103,15 @@ class CrmLead(models.Model):
         with all its values given: OdooBot's address is read alone, and serves
         as reply-to (a note is never emailed), so a call's end does not load
         the whole OdooBot contact, the current user and the company's alias
-        domain as ``_message_log`` would.
+        domain as ``_message_log`` would. OdooBot's address is read once per
+        worker (``res.partner._call_tracking_note_author``).
         """
         self.ensure_one()
-        author_sudo = (
-            self.env["res.partner"]
-            .sudo()
-            .browse(self.env["ir.model.data"]._xmlid_to_res_id("base.partner_root"))
-        )
-        author_sudo.fetch(["name", "email"])
-        email_from = author_sudo.email_formatted
+        author_id, email_from = self.env["res.partner"]._call_tracking_note_author()
         return self.sudo()._message_create(
             [
                 {
-                    "author_id": author_sudo.id,
+                    "author_id": author_id,
                     "email_from": email_from,
                     "reply_to": email_from,
                     "model": self._name,
