@@ -28,6 +28,7 @@ from webhook_helpers import call_event, post_event, provider_token
 
 CALLS = 120
 CONCURRENCY = 4
+ROUNDS = 4
 
 
 def _webhook_calls(base_url, token, calls, concurrency):
@@ -77,21 +78,40 @@ def _query_counts(log_path, offset):
     return Counter(int(count) for count in REQUEST_LOG.findall(text))
 
 
-def run(base_url, rpc, calls=CALLS, concurrency=CONCURRENCY, log_path=None):
+def run(base_url, rpc, calls=CALLS, concurrency=CONCURRENCY, log_path=None, rounds=ROUNDS):
+    """Both sides in alternating rounds (webhook then RPC, then RPC then
+    webhook, ...), so that a change in the machine's load during the run
+    weighs on both alike; the rates are of the summed times."""
     _provider_id, token = provider_token(rpc)
     # warm-up: registry, caches and assets of every worker
     _webhook_calls(base_url, token, 8, concurrency)
     _rpc_leads(rpc, 8, concurrency)
     offset = os.path.getsize(log_path) if log_path else 0
-    webhook_s = _webhook_calls(base_url, token, calls, concurrency)
-    rpc_s = _rpc_leads(rpc, calls, concurrency)
+    per_round = max(calls // rounds, 1)
+    calls = per_round * rounds
+    webhook_s = rpc_s = 0.0
+    round_ratios = []
+    for index in range(rounds):
+        sides = [
+            lambda: _webhook_calls(base_url, token, per_round, concurrency),
+            lambda: _rpc_leads(rpc, per_round, concurrency),
+        ]
+        if index % 2:
+            sides.reverse()
+        first, second = (side() for side in sides)
+        hook, lead = (first, second) if index % 2 == 0 else (second, first)
+        webhook_s += hook
+        rpc_s += lead
+        round_ratios.append(lead / hook)
     webhook_rate, rpc_rate = calls / webhook_s, calls / rpc_s
     print(
         f"\nwebhook: {calls} calls (start+end, call + lead each) in {webhook_s:.2f}s "
         f"= {webhook_rate:.1f} calls/s ({2 * calls / webhook_s:.1f} requests/s), "
         f"{concurrency} clients"
         f"\nbare crm.lead create over JSON-RPC: {calls} in {rpc_s:.2f}s = {rpc_rate:.1f} leads/s"
-        f"\nratio webhook calls/s : RPC leads/s = {webhook_rate / rpc_rate:.2f}"
+        f"\n{rounds} alternating rounds of {per_round}, ratio per round: "
+        + ", ".join(f"{ratio:.2f}" for ratio in round_ratios)
+        + f"\nratio webhook calls/s : RPC leads/s = {webhook_rate / rpc_rate:.2f}"
         # the machine's load: figures of a busy machine are not comparable
         f"\nload average (1, 5, 15 min): {', '.join(f'{x:.2f}' for x in os.getloadavg())}",
         flush=True,
