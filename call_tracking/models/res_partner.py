@@ -68,8 +68,8 @@ class ResPartner(models.Model):
 
     def write(self, vals):
         res = super().write(vals)
-        author_id = self._call_tracking_note_author_id()
-        if {"name", "email"}.intersection(vals) and author_id in self.ids:
+        author_fields = {"name", "email"}.intersection(vals)
+        if author_fields and self._call_tracking_note_author_id() in self.ids:
             # every worker reads OdooBot's address again (registry signaling)
             self.env.registry.clear_cache()
         return res
