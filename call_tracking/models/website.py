@@ -43,6 +43,7 @@ class Website(models.Model):
             "company_id",
             "call_tracking_cookie_days",
             "call_tracking_cookie_domain",
+            "cookies_bar",
         )
     )
 
@@ -157,6 +158,29 @@ class Website(models.Model):
             return MAX_COOKIE_DAYS, ""
         domain = (website_sudo.call_tracking_cookie_domain or "").strip().lstrip(".").lower()
         return website_sudo.call_tracking_cookie_days or 365, domain
+
+    @api.model
+    @tools.ormcache("website_id")
+    def _call_tracking_get_cookies_bar(self, website_id):
+        """Whether a website shows the cookie bar (``cookies_bar``); cached,
+        cleared when the website changes."""
+        return bool(self.sudo().browse(website_id).exists().cookies_bar)
+
+    def _call_tracking_prime_cookies_bar(self):
+        """Put ``cookies_bar`` of these websites into the transaction's cache
+        from the cached cookie setup, unless it is there already.
+
+        The website module's ``ir.http._is_allowed_cookie`` reads it for every
+        optional cookie; on the number endpoint's fresh transaction that read
+        would fetch every column of the website, with the public user's
+        access checks: the most expensive part of an answer. The value is
+        the stored one (the cache is cleared whenever a website is written)."""
+        field = self._fields["cookies_bar"]
+        cache = self.env.cache
+        for website in self:
+            bar = self._call_tracking_get_cookies_bar(website.id)
+            if not cache.contains(website, field):
+                cache.set(website, field, field.convert_to_cache(bar, website))
 
     @api.model
     @tools.ormcache()
