@@ -192,8 +192,8 @@ class CallTrackingController(http.Controller):
             return
         days, domain = request.env["website"]._call_tracking_get_cookie_setup(website_sudo.id)
         # the optional-cookie check below reads the current website's cookie
-        # bar: from the cached setup, not a read of the whole website
-        request.env["website"].get_current_website()._call_tracking_prime_cookies_bar()
+        # bar: from a cached look-up, not a read of the whole website
+        request.env["website"]._call_tracking_prime_cookies_bar()
         host = (urlsplit("//" + request.httprequest.host).hostname or "").lower()
         if domain and host != domain and not host.endswith("." + domain):
             domain = None  # another host: the browser would refuse the cookie

@@ -1,3 +1,4 @@
+import functools
 import hashlib
 import hmac
 import logging
@@ -54,6 +55,12 @@ def refusal_shard():
     if not hasattr(_shard, "value"):
         _shard.value = random.SystemRandom().getrandbits(30)
     return _shard.value
+
+
+@functools.lru_cache(maxsize=16)
+def column_list(columns):
+    """``"a", "b", ...`` of a tuple of column names (composed once)."""
+    return SQL(", ").join(SQL.identifier(c) for c in columns)
 
 
 def now_sql(now=None):
@@ -764,6 +771,12 @@ class CallTrackingSession(models.Model):
         return columns, [values.get(c) or None for c in columns]
 
     @api.model
+    def _session_columns_sql(self, values):
+        """The columns of a new session and their values, as two SQL lists."""
+        columns, params = self._session_columns(values)
+        return column_list(tuple(columns)), SQL(", ".join(["%s"] * len(params)), *params)
+
+    @api.model
     def _lease_number(self, channel, values, preferred_id=None, clock=NOW, guard=None):
         """Lease a free number of the channel's pool to a new session, in one
         statement: pick (``FOR NO KEY UPDATE SKIP LOCKED``, as Odoo takes its
@@ -848,7 +861,7 @@ class CallTrackingSession(models.Model):
 
     @api.model
     def _lease_query(self, channel, values, clock, preferred_id=None, only_id=None, guard=None):
-        columns, params = self._session_columns(values)
+        columns, params = self._session_columns_sql(values)
         if values.get("client_hash") and guard:
             client = SQL(
                 """
@@ -906,8 +919,8 @@ class CallTrackingSession(models.Model):
             pool=channel.pool_id,
             pick=self._pick_query(channel.pool_id, clock, preferred_id, only_id),
             now=clock,
-            columns=SQL(", ").join(SQL.identifier(c) for c in columns),
-            params=SQL(", ").join(SQL("%s", p) for p in params),
+            columns=columns,
+            params=params,
             hold=channel.hold_minutes,
             uid=self.env.uid,
         )
@@ -953,7 +966,7 @@ class CallTrackingSession(models.Model):
     @api.model
     def _insert_session(self, values, clock, mode, number_id=None, pool_id=None, minutes=0):
         """A session without a lease: static, default, or a pool's fallback."""
-        columns, params = self._session_columns(values)
+        columns, params = self._session_columns_sql(values)
         return self._execute_returning(
             SQL(
                 """
@@ -968,8 +981,8 @@ class CallTrackingSession(models.Model):
                    AS number,
                    %(minutes)s * 60 AS expires_in
                 """,
-                columns=SQL(", ").join(SQL.identifier(c) for c in columns),
-                params=SQL(", ").join(SQL("%s", p) for p in params),
+                columns=columns,
+                params=params,
                 mode=mode,
                 number=number_id,
                 pool=pool_id,
@@ -982,9 +995,11 @@ class CallTrackingSession(models.Model):
     @api.model
     def _answer(self, row, channel, setup, key):
         """The public answer: only this visitor's own number and channel."""
-        self.invalidate_model()
+        # the assignment's SQL changed sessions and numbers; nothing was
+        # written through the ORM since its flush, so there is nothing to flush
+        self.invalidate_model(flush=False)
         self.env["call.tracking.number"].invalidate_model(
-            ["lease_session_id", "lease_expires_at", "last_released_at"]
+            ["lease_session_id", "lease_expires_at", "last_released_at"], flush=False
         )
         if row["mode"] == "default":
             number = channel.fallback if channel else setup.company_default

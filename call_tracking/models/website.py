@@ -1,4 +1,5 @@
 import re
+from types import MappingProxyType
 from urllib.parse import urlsplit
 
 from odoo import api, fields, models, tools
@@ -160,25 +161,28 @@ class Website(models.Model):
         return website_sudo.call_tracking_cookie_days or 365, domain
 
     @api.model
-    @tools.ormcache("website_id")
-    def _call_tracking_get_cookies_bar(self, website_id):
-        """Whether a website shows the cookie bar (``cookies_bar``); cached,
-        cleared when the website changes."""
-        return bool(self.sudo().browse(website_id).exists().cookies_bar)
+    @tools.ormcache()
+    def _call_tracking_get_cookies_bars(self):
+        """{website id: whether it shows the cookie bar (``cookies_bar``)} of
+        every website; cached, cleared when a website changes."""
+        websites_sudo = self.sudo().with_context(active_test=False).search([])
+        return MappingProxyType({w.id: bool(w.cookies_bar) for w in websites_sudo})
 
+    @api.model
     def _call_tracking_prime_cookies_bar(self):
-        """Put ``cookies_bar`` of these websites into the transaction's cache
-        from the cached cookie setup, unless it is there already.
+        """Put ``cookies_bar`` of every website into the transaction's cache
+        from a cached look-up, where it is not there already.
 
-        The website module's ``ir.http._is_allowed_cookie`` reads it for every
-        optional cookie; on the number endpoint's fresh transaction that read
-        would fetch every column of the website, with the public user's
-        access checks: the most expensive part of an answer. The value is
-        the stored one (the cache is cleared whenever a website is written)."""
+        The website module's ``ir.http._is_allowed_cookie`` reads it (on the
+        request's current website) for every optional cookie; on the number
+        endpoint's fresh transaction that read would fetch every column of
+        the website, with the public user's access checks: the most
+        expensive part of an answer. The values are the stored ones (the
+        cache is cleared whenever a website is written)."""
         field = self._fields["cookies_bar"]
         cache = self.env.cache
-        for website in self:
-            bar = self._call_tracking_get_cookies_bar(website.id)
+        for website_id, bar in self._call_tracking_get_cookies_bars().items():
+            website = self.browse(website_id)
             if not cache.contains(website, field):
                 cache.set(website, field, field.convert_to_cache(bar, website))
 
