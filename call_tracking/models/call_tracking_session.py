@@ -1,3 +1,4 @@
+import functools
 import hashlib
 import hmac
 import logging
@@ -54,6 +55,12 @@ def refusal_shard():
     if not hasattr(_shard, "value"):
         _shard.value = random.SystemRandom().getrandbits(30)
     return _shard.value
+
+
+@functools.lru_cache(maxsize=16)
+def column_list(columns):
+    """``"a", "b", ...`` of a tuple of column names (composed once)."""
+    return SQL(", ").join(SQL.identifier(c) for c in columns)
 
 
 def now_sql(now=None):
@@ -345,7 +352,13 @@ class CallTrackingSession(models.Model):
         touch = parse_touch(url, referrer)
         if user_agent is not None and is_automated(user_agent):
             return self._answer_refused(company, setup, touch, visitor_key, "crawler", clock)
-        prev = self._fetch_visitor_state(company, visitor_key, clock) if visitor_key else None
+        prev = None
+        if visitor_key:
+            # a continuation (no new touch) keeps the visitor's channel: the
+            # same statement extends their live lease when it still fits
+            prev = self._fetch_visitor_state(
+                company, visitor_key, clock, extend=None if touch.is_arrival else setup
+            )
         key = visitor_key if prev else self._new_visitor_key()
         previous = None
         if prev:
@@ -488,14 +501,22 @@ class CallTrackingSession(models.Model):
         )
 
     @api.model
-    def _fetch_visitor_state(self, company, visitor_key, clock=NOW):
+    def _fetch_visitor_state(self, company, visitor_key, clock=NOW, extend=None):
         """The latest session of a visitor key in ``company`` (a dict, with
         ``live``: it still holds its dynamic number, ``active``: not expired,
-        and the number of their latest dynamic session), or None."""
-        rows = self.env.execute_query_dict(
-            SQL(
-                """
+        and the number of their latest dynamic session), or None.
+
+        With ``extend`` (the company's setup, for a page view that keeps the
+        visitor's channel), the same statement also extends the session's
+        live lease when its channel is still a dynamic channel of that pool,
+        as :meth:`_extend_lease` would: the row then carries
+        ``extended_number`` and ``extended_expires_in`` (both None when the
+        lease could not be extended: lost meanwhile, or at its lifetime), so
+        a returning visitor's ping costs one statement."""
+        state = SQL(
+            """
             SELECT s.id, s.company_id, s.channel_id, s.mode, s.pool_id, s.number_id,
+                   s.assigned_at,
                    s.visitor_id, s.ga_client_id, s.referrer,
                    s.utm_source, s.utm_medium, s.utm_campaign, s.utm_term,
                    s.utm_content, s.gclid, s.fbclid, s.yclid,
@@ -512,10 +533,52 @@ class CallTrackingSession(models.Model):
              WHERE s.visitor_key = %(key)s AND s.company_id = %(company)s
           ORDER BY s.assigned_at DESC, s.id DESC
              LIMIT 1
+            """,
+            now=clock,
+            key=visitor_key,
+            company=company.id,
+        )
+        dynamic = [c for c in extend.channels if c.mode == "dynamic"] if extend else []
+        if not dynamic:
+            rows = self.env.execute_query_dict(state)
+            return rows[0] if rows else None
+        rows = self.env.execute_query_dict(
+            SQL(
+                """
+            WITH prev AS (%(state)s),
+            dynamic AS (
+                SELECT * FROM unnest(%(channels)s::int[], %(pools)s::int[], %(holds)s::int[])
+                    AS d(channel_id, pool_id, hold_minutes)
+            ), lease AS (
+                UPDATE call_tracking_number n
+                   SET lease_expires_at = LEAST(
+                           %(now)s + d.hold_minutes * interval '1 minute',
+                           prev.assigned_at + %(lifetime)s * interval '1 minute')
+                  FROM prev
+                  JOIN dynamic d ON d.channel_id = prev.channel_id AND d.pool_id = prev.pool_id
+                 WHERE prev.live AND n.id = prev.number_id AND n.lease_session_id = prev.id
+                   AND n.lease_expires_at > %(now)s
+                   AND prev.assigned_at + %(lifetime)s * interval '1 minute' > %(now)s
+             RETURNING n.id, n.number, n.lease_expires_at
+            ), extended AS (
+                UPDATE call_tracking_session s
+                   SET expires_at = lease.lease_expires_at, last_seen_at = %(now)s,
+                       write_date = %(now)s
+                  FROM prev, lease
+                 WHERE s.id = prev.id
+             RETURNING lease.number,
+                       EXTRACT(EPOCH FROM s.expires_at - %(now)s)::int AS expires_in
+            )
+            SELECT prev.*, extended.number AS extended_number,
+                   extended.expires_in AS extended_expires_in
+              FROM prev LEFT JOIN extended ON TRUE
                 """,
+                state=state,
+                channels=[c.id for c in dynamic],
+                pools=[c.pool_id for c in dynamic],
+                holds=[c.hold_minutes for c in dynamic],
                 now=clock,
-                key=visitor_key,
-                company=company.id,
+                lifetime=self._get_client_guard(company.id).lifetime_minutes,
             )
         )
         return rows[0] if rows else None
@@ -529,6 +592,9 @@ class CallTrackingSession(models.Model):
         mode = channel.mode if channel else "default"
         if mode == "dynamic":
             if prev["live"] and prev["pool_id"] == channel.pool_id:
+                if "extended_expires_in" in prev:
+                    # the visitor state's statement did it already
+                    return self._extended_row(prev)
                 return self._extend_lease(prev, channel.hold_minutes, clock)
             if prev["mode"] == "default" and prev["pool_id"] == channel.pool_id and prev["active"]:
                 # an exhausted arrival keeps the fallback number it was shown
@@ -543,6 +609,19 @@ class CallTrackingSession(models.Model):
         ):
             return self._touch_session(prev, VISIT_WINDOW_MINUTES, clock)
         return None
+
+    @staticmethod
+    def _extended_row(prev):
+        """The answer row of a lease extended by :meth:`_fetch_visitor_state`
+        (None when it could not be extended)."""
+        if prev["extended_expires_in"] is None:
+            return None
+        return {
+            "id": prev["id"],
+            "mode": "dynamic",
+            "number": prev["extended_number"],
+            "expires_in": prev["extended_expires_in"],
+        }
 
     @api.model
     def _note_visit_ids(self, session_id, prev, visit_ids):
@@ -559,6 +638,28 @@ class CallTrackingSession(models.Model):
                 session_id,
             )
         )
+
+    def _execute_in_savepoint(self, query):
+        """:meth:`_execute_returning` within a savepoint, as
+        ``cr.savepoint(flush=False)`` would run it, but with the ``SAVEPOINT``
+        sent in the same round trip as the statement: rolled back (and the
+        error raised) when the statement fails, released when it succeeds."""
+        cr = self.env.cr
+        done = False
+        try:
+            cr.execute(SQL("SAVEPOINT call_tracking_lease; %s", query), log_exceptions=False)
+            row = cr.dictfetchone()
+            done = True
+        finally:
+            cr.execute(
+                SQL("RELEASE SAVEPOINT call_tracking_lease")
+                if done
+                else SQL(
+                    "ROLLBACK TO SAVEPOINT call_tracking_lease; "
+                    "RELEASE SAVEPOINT call_tracking_lease"
+                )
+            )
+        return row
 
     def _execute_returning(self, query):
         """Run a hot-path statement and return its first row as a dict. Errors
@@ -666,6 +767,12 @@ class CallTrackingSession(models.Model):
         return columns, [values.get(c) or None for c in columns]
 
     @api.model
+    def _session_columns_sql(self, values):
+        """The columns of a new session and their values, as two SQL lists."""
+        columns, params = self._session_columns(values)
+        return column_list(tuple(columns)), SQL(", ".join(["%s"] * len(params)), *params)
+
+    @api.model
     def _lease_number(self, channel, values, preferred_id=None, clock=NOW, guard=None):
         """Lease a free number of the channel's pool to a new session, in one
         statement: pick (``FOR NO KEY UPDATE SKIP LOCKED``, as Odoo takes its
@@ -691,10 +798,9 @@ class CallTrackingSession(models.Model):
           ``id`` (None when the pool is full)
         """
         try:
-            with self.env.cr.savepoint(flush=False):
-                return self._execute_returning(
-                    self._lease_query(channel, values, clock, preferred_id, guard=guard)
-                )
+            return self._execute_in_savepoint(
+                self._lease_query(channel, values, clock, preferred_id, guard=guard)
+            )
         except pg_errors.SerializationFailure as exc:
             failure = exc
         if values.get("client_hash"):
@@ -751,11 +857,7 @@ class CallTrackingSession(models.Model):
 
     @api.model
     def _lease_query(self, channel, values, clock, preferred_id=None, only_id=None, guard=None):
-        columns, params = self._session_columns(values)
-        if only_id:
-            pick_filter = SQL("AND id = %s", only_id)
-        else:
-            pick_filter = SQL()
+        columns, params = self._session_columns_sql(values)
         if values.get("client_hash") and guard:
             client = SQL(
                 """
@@ -785,16 +887,7 @@ class CallTrackingSession(models.Model):
         lifetime = guard.lifetime_minutes if guard else channel.hold_minutes
         return SQL(
             """
-        WITH %(client)s pick AS (
-            SELECT id FROM call_tracking_number
-             WHERE pool_id = %(pool)s AND active %(pick_filter)s
-               AND (SELECT ok FROM allowed)
-               AND (lease_expires_at IS NULL OR lease_expires_at <= %(now)s)
-          ORDER BY id = %(preferred)s DESC NULLS LAST,
-                   COALESCE(lease_expires_at, last_released_at) ASC NULLS FIRST, id
-             LIMIT 1
-               FOR NO KEY UPDATE SKIP LOCKED
-        ), session AS (
+        WITH %(client)s %(pick)s, session AS (
             INSERT INTO call_tracking_session (%(columns)s, mode, number_id, pool_id,
                 assigned_at, last_seen_at, expires_at,
                 create_uid, create_date, write_uid, write_date)
@@ -820,19 +913,56 @@ class CallTrackingSession(models.Model):
             client=client,
             lifetime=lifetime,
             pool=channel.pool_id,
-            pick_filter=pick_filter,
+            pick=self._pick_query(channel.pool_id, clock, preferred_id, only_id),
             now=clock,
-            preferred=preferred_id or None,
-            columns=SQL(", ").join(SQL.identifier(c) for c in columns),
-            params=SQL(", ").join(SQL("%s", p) for p in params),
+            columns=columns,
+            params=params,
             hold=channel.hold_minutes,
             uid=self.env.uid,
         )
 
     @api.model
+    def _pick_query(self, pool_id, clock, preferred_id=None, only_id=None):
+        """The ``pick`` CTE of the lease statement: the free number to lease,
+        locked (``FOR NO KEY UPDATE SKIP LOCKED``): ``only_id`` if free; else
+        ``preferred_id`` if free, else the number idle the longest. The
+        latter walks ``call_tracking_number_idle_idx`` in its order (free
+        numbers sort first) and stops at the first free number it can lock,
+        whatever the size of the pool; it is not run when the preferred
+        number was taken."""
+        free = SQL(
+            """
+            SELECT id FROM call_tracking_number
+             WHERE pool_id = %(pool)s AND active AND (SELECT ok FROM allowed)
+               AND (lease_expires_at IS NULL OR lease_expires_at <= %(now)s)""",
+            pool=pool_id,
+            now=clock,
+        )
+        if only_id or preferred_id:
+            one = SQL("%s AND id = %s FOR NO KEY UPDATE SKIP LOCKED", free, only_id or preferred_id)
+            if only_id:
+                return SQL("pick AS (%s)", one)
+        idle = SQL(
+            """%s
+          ORDER BY COALESCE(lease_expires_at, last_released_at) ASC NULLS FIRST, id
+             LIMIT 1
+               FOR NO KEY UPDATE SKIP LOCKED""",
+            free,
+        )
+        if not preferred_id:
+            return SQL("pick AS (%s)", idle)
+        return SQL(
+            """preferred AS (%s), idle AS (%s), pick AS (
+            SELECT id FROM preferred UNION ALL SELECT id FROM idle LIMIT 1
+        )""",
+            one,
+            idle,
+        )
+
+    @api.model
     def _insert_session(self, values, clock, mode, number_id=None, pool_id=None, minutes=0):
         """A session without a lease: static, default, or a pool's fallback."""
-        columns, params = self._session_columns(values)
+        columns, params = self._session_columns_sql(values)
         return self._execute_returning(
             SQL(
                 """
@@ -847,8 +977,8 @@ class CallTrackingSession(models.Model):
                    AS number,
                    %(minutes)s * 60 AS expires_in
                 """,
-                columns=SQL(", ").join(SQL.identifier(c) for c in columns),
-                params=SQL(", ").join(SQL("%s", p) for p in params),
+                columns=columns,
+                params=params,
                 mode=mode,
                 number=number_id,
                 pool=pool_id,
@@ -861,9 +991,11 @@ class CallTrackingSession(models.Model):
     @api.model
     def _answer(self, row, channel, setup, key):
         """The public answer: only this visitor's own number and channel."""
-        self.invalidate_model()
+        # the assignment's SQL changed sessions and numbers; nothing was
+        # written through the ORM since its flush, so there is nothing to flush
+        self.invalidate_model(flush=False)
         self.env["call.tracking.number"].invalidate_model(
-            ["lease_session_id", "lease_expires_at", "last_released_at"]
+            ["lease_session_id", "lease_expires_at", "last_released_at"], flush=False
         )
         if row["mode"] == "default":
             number = channel.fallback if channel else setup.company_default

@@ -2,7 +2,11 @@ import json
 
 from odoo.tests import tagged
 
-from .common import GOOGLE_ADS_URL, CallTrackingHttpCommon
+from .common import GOOGLE_ADS_URL, PAGE_URL, CallTrackingHttpCommon
+
+# queries of one request in HttpCase (see test_query_count_of_a_request)
+QUERIES_NEW = 2  # the savepoint and the lease statement in one round trip, the release
+QUERIES_RETURNING = 1  # the visitor state and the extension in one statement
 
 
 @tagged("post_install", "-at_install")
@@ -50,6 +54,23 @@ class TestNumberController(CallTrackingHttpCommon):
         self.assertFalse(session.visitor_id)
         self.assertEqual(session.website_id, website)
         self.assertEqual(self.env["website.visitor"].search_count([]), count)
+
+    def test_query_count_of_a_request(self):
+        """A whole request through Odoo's HTTP stack, as the public user: the
+        statements of the assignment, Odoo's request handling (registry
+        check, the test cursor's savepoints) and no read of a record (the
+        website's cookie bar and setup come from cached look-ups)."""
+        website_id = self.env["website"].get_current_website().id
+        body = {"url": GOOGLE_ADS_URL, "website_id": website_id}
+        self.post_number(body)  # warm the caches of the route
+        with self.assertQueryCount(QUERIES_NEW):
+            first = self.post_number(body).json()
+        self.assertEqual(first["mode"], "dynamic")
+        with self.assertQueryCount(QUERIES_RETURNING):
+            again = self.post_number(
+                {"visitor": first["visitor"], "url": PAGE_URL, "website_id": website_id}
+            ).json()
+        self.assertEqual((again["number"], again["mode"]), (first["number"], "dynamic"))
 
     def test_bad_input_is_a_400(self):
         resp = self.post_number([1])

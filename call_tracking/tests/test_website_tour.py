@@ -304,6 +304,23 @@ class TestVisitorCookie(WebsiteSwapCase):
         self.assertEqual(attributes["domain"], "")
         self.assertFalse(attributes["secure"])
 
+    def test_cookie_bar_consent(self):
+        """With the website's cookie bar on, the visitor cookie is an optional
+        one: kept only after the visitor accepted optional cookies (Odoo's
+        own check, which reads the cookie bar from the cached setup)."""
+        url = "https://shop.example/?utm_source=google&utm_medium=cpc"
+        self.assertNotEqual(self._cookie(self._post({"url": url}))[1]["max-age"], "0")
+        self.website.cookies_bar = True
+        answer = self._post({"url": url})
+        self.assertTrue(answer.json()["visitor"], "the answer still carries the key")
+        self.assertEqual(self._cookie(answer)[1]["max-age"], "0", "refused: deleted")
+        self.opener.cookies.set("website_cookies_bar", json.dumps({"optional": True}))
+        accepted = self._post({"url": url})
+        self.assertEqual(self._cookie(accepted)[1]["max-age"], str(365 * 86400))
+        self.website.cookies_bar = False  # the cached setup follows the change
+        self.opener.cookies.clear()
+        self.assertEqual(self._cookie(self._post({"url": url}))[1]["max-age"], str(365 * 86400))
+
     def test_body_key_decides(self):
         """The JSON ``visitor`` key identifies the visitor, as the public
         contract says; the cookie only mirrors it (the website script reads
