@@ -338,9 +338,8 @@ class TestNumberGuard(CallTrackingCommon):
         session = self.sessions(answer["visitor"])
         self.assertRecordValues(
             session,
-            [{"device_class": "mobile", "os_name": "iOS", "browser": "Mobile Safari",
-              "user_agent": False}],
-        )  # fmt: skip
+            [{"device_class": "mobile", "os_name": "iOS", "browser": "Mobile Safari"}],
+        )
         self.call_time = session.assigned_at + timedelta(minutes=1)
         call = self._process(self._event(to=answer["number"]))
         self.assertEqual((call.device_class, call.os_name), ("mobile", "iOS"))
