@@ -540,35 +540,15 @@ class CallTrackingSession(models.Model):
         )
         dynamic = [c for c in extend.channels if c.mode == "dynamic"] if extend else []
         if not dynamic:
-            rows = self.env.execute_query_dict(state)
-            return rows[0] if rows else None
-        rows = self.env.execute_query_dict(
+            return self._execute_returning(state)
+        return self._execute_returning(
             SQL(
                 """
             WITH prev AS (%(state)s),
             dynamic AS (
                 SELECT * FROM unnest(%(channels)s::int[], %(pools)s::int[], %(holds)s::int[])
                     AS d(channel_id, pool_id, hold_minutes)
-            ), lease AS (
-                UPDATE call_tracking_number n
-                   SET lease_expires_at = LEAST(
-                           %(now)s + d.hold_minutes * interval '1 minute',
-                           prev.assigned_at + %(lifetime)s * interval '1 minute')
-                  FROM prev
-                  JOIN dynamic d ON d.channel_id = prev.channel_id AND d.pool_id = prev.pool_id
-                 WHERE prev.live AND n.id = prev.number_id AND n.lease_session_id = prev.id
-                   AND n.lease_expires_at > %(now)s
-                   AND prev.assigned_at + %(lifetime)s * interval '1 minute' > %(now)s
-             RETURNING n.id, n.number, n.lease_expires_at
-            ), extended AS (
-                UPDATE call_tracking_session s
-                   SET expires_at = lease.lease_expires_at, last_seen_at = %(now)s,
-                       write_date = %(now)s
-                  FROM prev, lease
-                 WHERE s.id = prev.id
-             RETURNING lease.number,
-                       EXTRACT(EPOCH FROM s.expires_at - %(now)s)::int AS expires_in
-            )
+            ), %(extension)s
             SELECT prev.*, extended.number AS extended_number,
                    extended.expires_in AS extended_expires_in
               FROM prev LEFT JOIN extended ON TRUE
@@ -577,11 +557,20 @@ class CallTrackingSession(models.Model):
                 channels=[c.id for c in dynamic],
                 pools=[c.pool_id for c in dynamic],
                 holds=[c.hold_minutes for c in dynamic],
-                now=clock,
-                lifetime=self._get_client_guard(company.id).lifetime_minutes,
+                extension=self._lease_extension_sql(
+                    SQL(
+                        """
+                SELECT prev.id, prev.number_id, prev.assigned_at, d.hold_minutes
+                  FROM prev
+                  JOIN dynamic d ON d.channel_id = prev.channel_id AND d.pool_id = prev.pool_id
+                 WHERE prev.live
+                        """
+                    ),
+                    company.id,
+                    clock,
+                ),
             )
         )
-        return rows[0] if rows else None
 
     @api.model
     def _continue_session(self, prev, channel, clock=NOW):
@@ -667,44 +656,67 @@ class CallTrackingSession(models.Model):
         and handled by the caller or by Odoo's request retry."""
         cr = self.env.cr
         cr.execute(query, log_exceptions=False)
-        row = cr.dictfetchone()
-        return row
+        return cr.dictfetchone()
+
+    @api.model
+    def _lease_extension_sql(self, leases, company_id, clock=NOW):
+        """The lease-extension rule, the one copy of it: the CTEs ``lease``
+        and ``extended`` that extend the live leases of ``leases`` (an SQL
+        relation of ``id``, ``number_id``, ``assigned_at`` and
+        ``hold_minutes`` of sessions) by their hold time, under the number's
+        row lock, never beyond the assignment plus the company's maximum
+        lease lifetime. ``extended`` returns ``id``, ``mode``, ``number`` and
+        ``expires_in`` of each extended session; a lease lost meanwhile, or
+        at its lifetime, is not extended."""
+        return SQL(
+            """
+            lease AS (
+                UPDATE call_tracking_number n
+                   SET lease_expires_at = LEAST(
+                           %(now)s + ext.hold_minutes * interval '1 minute',
+                           ext.assigned_at + %(lifetime)s * interval '1 minute')
+                  FROM (%(leases)s) ext
+                 WHERE n.id = ext.number_id AND n.lease_session_id = ext.id
+                   AND n.lease_expires_at > %(now)s
+                   AND ext.assigned_at + %(lifetime)s * interval '1 minute' > %(now)s
+             RETURNING n.lease_session_id, n.number, n.lease_expires_at
+            ), extended AS (
+                UPDATE call_tracking_session s
+                   SET expires_at = lease.lease_expires_at, last_seen_at = %(now)s,
+                       write_date = %(now)s
+                  FROM lease
+                 WHERE s.id = lease.lease_session_id
+             RETURNING s.id, s.mode, lease.number,
+                       EXTRACT(EPOCH FROM s.expires_at - %(now)s)::int AS expires_in
+            )
+            """,
+            leases=leases,
+            now=clock,
+            lifetime=self._get_client_guard(company_id).lifetime_minutes,
+        )
 
     @api.model
     def _extend_lease(self, prev, hold_minutes, clock=NOW):
-        """Extend the visitor's live lease by the hold time, under the
-        number's row lock, never beyond its assignment plus the company's
-        maximum lease lifetime; None if the lease was lost meanwhile or
-        reached that lifetime."""
-        lifetime = self._get_client_guard(prev["company_id"]).lifetime_minutes
+        """Extend the visitor's live lease (:meth:`_lease_extension_sql`);
+        the answer row, or None if the lease was lost meanwhile or reached
+        the maximum lifetime."""
         return self._execute_returning(
             SQL(
-                """
-            WITH lease AS (
-                UPDATE call_tracking_number n
-                   SET lease_expires_at = LEAST(
-                           %(now)s + %(hold)s * interval '1 minute',
-                           s.assigned_at + %(lifetime)s * interval '1 minute')
+                "WITH %s SELECT * FROM extended",
+                self._lease_extension_sql(
+                    SQL(
+                        """
+                SELECT s.id, s.number_id, s.assigned_at, %(hold)s AS hold_minutes
                   FROM call_tracking_session s
-                 WHERE n.id = %(number)s AND n.lease_session_id = %(session)s
-                   AND n.lease_expires_at > %(now)s
-                   AND s.id = %(session)s
-                   AND s.assigned_at + %(lifetime)s * interval '1 minute' > %(now)s
-             RETURNING n.id, n.number, n.lease_expires_at
-            )
-            UPDATE call_tracking_session s
-               SET expires_at = lease.lease_expires_at, last_seen_at = %(now)s,
-                   write_date = %(now)s
-              FROM lease
-             WHERE s.id = %(session)s
-         RETURNING s.id, s.mode, lease.number,
-                   EXTRACT(EPOCH FROM s.expires_at - %(now)s)::int AS expires_in
-                """,
-                now=clock,
-                hold=hold_minutes,
-                lifetime=lifetime,
-                number=prev["number_id"],
-                session=prev["id"],
+                 WHERE s.id = %(session)s AND s.number_id = %(number)s
+                        """,
+                        hold=hold_minutes,
+                        session=prev["id"],
+                        number=prev["number_id"],
+                    ),
+                    prev["company_id"],
+                    clock,
+                ),
             )
         )
 
