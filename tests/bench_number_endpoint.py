@@ -2,7 +2,9 @@
 
 Prints requests per second and p50/p99 latency for new visitors (no key)
 and returning visitors (a known key), at 1, 10 and 50 concurrent clients,
-the same for GET /web/health, and the ratio between the two. Timings are
+the same for GET /web/health, and the ratio between the two, over four
+alternating rounds (the baseline last, then first, ...) so that a change of
+the machine's load weighs on both sides alike. Timings are
 printed, never asserted; the only assertions are correctness (HTTP 200, the
 seven keys of the answer).
 
@@ -44,6 +46,8 @@ except ImportError:  # standalone run without pytest
     pytest = None
 
 CONCURRENCY = (1, 10, 50)
+# measurements per route and concurrency, alternating which route goes first
+ROUNDS = 4
 ANSWER_KEYS = {"number", "display", "href", "mode", "visitor", "expires_in", "channel"}
 BENCH_CHANNEL = "Benchmark (tests/bench_number_endpoint.py)"
 # E.164 numbers of the benchmark pool: +380 44 700 0000 ... (Kyiv range)
@@ -281,40 +285,69 @@ def _modes(answers):
     return " ".join(f"{mode}={count}" for mode, count in sorted(counts.items()))
 
 
-def run(url, utm, budget=20.0, out=print):
+def _measure_round(bench, clients, count, totals, health_first):
+    """One round at ``clients``: new visitors, then the same visitors
+    returning, and the /web/health baseline before or after them; adds each
+    kind's latencies, answers, elapsed time and resets to ``totals``."""
+
+    def add(kind, lat, answers, elapsed):
+        total = totals.setdefault(kind, {"lat": [], "answers": [], "elapsed": 0.0, "resets": 0})
+        total["lat"] += lat
+        total["answers"] += answers
+        total["elapsed"] += elapsed
+        total["resets"] += bench.last_resets
+
+    def health():
+        lat, _answers, elapsed = bench.measure(bench.health, [()] * count, clients)
+        add("health", lat, [], elapsed)
+
+    if health_first:
+        health()
+    lat, answers, elapsed = bench.measure(bench.number, [()] * count, clients)
+    add("new", lat, answers, elapsed)
+    # returning visitors: keys from the new ones, each asked again
+    keys = [a["visitor"] for a in answers] or [bench.number()["visitor"]]
+    args = [(keys[i % len(keys)],) for i in range(count)]
+    lat, answers, elapsed = bench.measure(bench.number, args, clients)
+    add("returning", lat, answers, elapsed)
+    if not health_first:
+        health()
+
+
+def run(url, utm, budget=20.0, out=print, rounds=ROUNDS):
     _assert_loopback(url)
     bench = Bench(url, utm, budget)
     # warm-up: routing maps, registries and caches of every worker
     for _ in range(6):
         bench.health()
         bench.number()
+    labels = {
+        "new": "number, new visitor",
+        "returning": "number, returning visitor",
+        "health": "/web/health",
+    }
     rows = {}
     for clients in CONCURRENCY:
         count = requests_for(clients)
-        # new visitors
-        lat, answers, elapsed = bench.measure(bench.number, [()] * count, clients)
-        rows[("new", clients)] = _row(
-            "number, new visitor", clients, lat, elapsed, _modes(answers) + bench.resets_note()
-        )
-        # returning visitors: keys from the new ones, each asked again
-        keys = [a["visitor"] for a in answers] or [bench.number()["visitor"]]
-        args = [(keys[i % len(keys)],) for i in range(count)]
-        lat, answers, elapsed = bench.measure(bench.number, args, clients)
-        rows[("returning", clients)] = _row(
-            "number, returning visitor",
-            clients,
-            lat,
-            elapsed,
-            _modes(answers) + bench.resets_note(),
-        )
-        # baseline
-        lat, _answers, elapsed = bench.measure(bench.health, [()] * count, clients)
-        rows[("health", clients)] = _row(
-            "/web/health", clients, lat, elapsed, bench.resets_note().strip()
-        )
+        # alternating rounds (baseline last, then first, ...): a change of
+        # the machine's load during the measurement weighs on both sides
+        totals = {}
+        for index in range(rounds):
+            _measure_round(bench, clients, count, totals, health_first=index % 2 == 1)
+        for kind, total in totals.items():
+            bench.last_resets = total["resets"]
+            extra = bench.resets_note()
+            if kind != "health":
+                extra = _modes(total["answers"]) + extra
+            rows[(kind, clients)] = _row(
+                labels[kind], clients, total["lat"], total["elapsed"], extra.strip()
+            )
 
     out(f"\nPOST /call_tracking/number vs GET /web/health on {url}")
-    out(f"new visitors arrive with ?{utm}; at most {budget:.0f} s per measurement\n")
+    out(
+        f"new visitors arrive with ?{utm}; {rounds} alternating rounds, at most "
+        f"{budget:.0f} s per measurement\n"
+    )
     header = f"{'route':<27}{'clients':>8}{'n':>6}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}  modes"
     out(header)
     out("-" * len(header))
@@ -356,7 +389,7 @@ def _setup(url, db, login, password, size):
 
 
 def _pool_size():
-    return sum(requests_for(c) for c in CONCURRENCY) + 50
+    return ROUNDS * sum(requests_for(c) for c in CONCURRENCY) + 50
 
 
 if pytest is not None:

@@ -401,14 +401,13 @@ class CallTrackingSession(models.Model):
             browser=browser or None,
             **{f: visit_ids.get(f) or (prev and prev[f]) or None for f in VISIT_ID_FIELDS},
         )
-        preferred = None
         if prev and prev["live"]:
             # the visitor leaves their live lease (new touch or new channel)
             self._release_lease(prev, clock)
-            preferred = prev["number_id"]
-        preferred = preferred or (prev and prev["last_dynamic_number_id"])
         mode = channel.mode if channel else "default"
         if mode == "dynamic":
+            # the visitor's previous number first, if it is free
+            preferred = prev and self._last_dynamic_number(prev)
             client = None
             if remote_addr is not None:
                 client = client_hashes(guard.secret, remote_addr)
@@ -503,8 +502,8 @@ class CallTrackingSession(models.Model):
     @api.model
     def _fetch_visitor_state(self, company, visitor_key, clock=NOW, extend=None):
         """The latest session of a visitor key in ``company`` (a dict, with
-        ``live``: it still holds its dynamic number, ``active``: not expired,
-        and the number of their latest dynamic session), or None.
+        ``live``: it still holds its dynamic number, ``active``: not
+        expired), or None.
 
         With ``extend`` (the company's setup, for a page view that keeps the
         visitor's channel), the same statement also extends the session's
@@ -523,11 +522,7 @@ class CallTrackingSession(models.Model):
                    s.gbraid, s.wbraid, s.ga_session_id, s.ym_uid, s.fbp, s.fbc,
                    COALESCE(s.expires_at > %(now)s, FALSE) AS active,
                    (s.mode = 'dynamic' AND n.lease_session_id = s.id
-                    AND n.lease_expires_at > %(now)s) IS TRUE AS live,
-                   (SELECT d.number_id FROM call_tracking_session d
-                     WHERE d.visitor_key = s.visitor_key AND d.company_id = s.company_id
-                       AND d.mode = 'dynamic'
-                  ORDER BY d.assigned_at DESC, d.id DESC LIMIT 1) AS last_dynamic_number_id
+                    AND n.lease_expires_at > %(now)s) IS TRUE AS live
               FROM call_tracking_session s
          LEFT JOIN call_tracking_number n ON n.id = s.number_id
              WHERE s.visitor_key = %(key)s AND s.company_id = %(company)s
@@ -544,33 +539,54 @@ class CallTrackingSession(models.Model):
         return self._execute_returning(
             SQL(
                 """
-            WITH prev AS (%(state)s),
-            dynamic AS (
-                SELECT * FROM unnest(%(channels)s::int[], %(pools)s::int[], %(holds)s::int[])
-                    AS d(channel_id, pool_id, hold_minutes)
-            ), %(extension)s
+            WITH prev AS (%(state)s), %(extension)s
             SELECT prev.*, extended.number AS extended_number,
                    extended.expires_in AS extended_expires_in
               FROM prev LEFT JOIN extended ON TRUE
                 """,
                 state=state,
-                channels=[c.id for c in dynamic],
-                pools=[c.pool_id for c in dynamic],
-                holds=[c.hold_minutes for c in dynamic],
                 extension=self._lease_extension_sql(
                     SQL(
                         """
                 SELECT prev.id, prev.number_id, prev.assigned_at, d.hold_minutes
                   FROM prev
-                  JOIN dynamic d ON d.channel_id = prev.channel_id AND d.pool_id = prev.pool_id
+                  JOIN (VALUES %(channels)s) AS d(channel_id, pool_id, hold_minutes)
+                    ON d.channel_id = prev.channel_id AND d.pool_id = prev.pool_id
                  WHERE prev.live
-                        """
+                        """,
+                        # literal rows: cheaper to plan than unnest() of arrays
+                        channels=SQL(", ").join(
+                            SQL("(%s, %s, %s)", c.id, c.pool_id, c.hold_minutes) for c in dynamic
+                        ),
                     ),
                     company.id,
                     clock,
                 ),
             )
         )
+
+    @api.model
+    def _last_dynamic_number(self, prev):
+        """The number of the visitor's latest dynamic session (``prev`` is
+        their latest session, see :meth:`_fetch_visitor_state`), or None:
+        looked up only when a visitor whose latest session had no lease
+        arrives on a dynamic channel."""
+        if prev["mode"] == "dynamic":
+            return prev["number_id"]
+        rows = self.env.execute_query(
+            SQL(
+                """
+            SELECT d.number_id FROM call_tracking_session d
+              JOIN call_tracking_session s ON s.id = %s
+             WHERE d.visitor_key = s.visitor_key AND d.company_id = s.company_id
+               AND d.mode = 'dynamic'
+          ORDER BY d.assigned_at DESC, d.id DESC
+             LIMIT 1
+                """,
+                prev["id"],
+            )
+        )
+        return rows[0][0] if rows else None
 
     @api.model
     def _continue_session(self, prev, channel, clock=NOW):
