@@ -407,7 +407,7 @@ class CallTrackingSession(models.Model):
         mode = channel.mode if channel else "default"
         if mode == "dynamic":
             # the visitor's previous number first, if it is free
-            preferred = prev and self._last_dynamic_number(prev)
+            preferred = prev and self._last_dynamic_number(company, key, prev)
             client = None
             if remote_addr is not None:
                 client = client_hashes(guard.secret, remote_addr)
@@ -566,24 +566,23 @@ class CallTrackingSession(models.Model):
         )
 
     @api.model
-    def _last_dynamic_number(self, prev):
-        """The number of the visitor's latest dynamic session (``prev`` is
-        their latest session, see :meth:`_fetch_visitor_state`), or None:
-        looked up only when a visitor whose latest session had no lease
-        arrives on a dynamic channel."""
+    def _last_dynamic_number(self, company, visitor_key, prev):
+        """The number of the latest dynamic session of ``visitor_key`` in
+        ``company`` (``prev``: their latest session, see
+        :meth:`_fetch_visitor_state`), or None: a query only when that
+        latest session was not dynamic."""
         if prev["mode"] == "dynamic":
             return prev["number_id"]
         rows = self.env.execute_query(
             SQL(
                 """
-            SELECT d.number_id FROM call_tracking_session d
-              JOIN call_tracking_session s ON s.id = %s
-             WHERE d.visitor_key = s.visitor_key AND d.company_id = s.company_id
-               AND d.mode = 'dynamic'
-          ORDER BY d.assigned_at DESC, d.id DESC
+            SELECT number_id FROM call_tracking_session
+             WHERE visitor_key = %s AND company_id = %s AND mode = 'dynamic'
+          ORDER BY assigned_at DESC, id DESC
              LIMIT 1
                 """,
-                prev["id"],
+                visitor_key,
+                company.id,
             )
         )
         return rows[0][0] if rows else None

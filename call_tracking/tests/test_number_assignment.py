@@ -262,6 +262,17 @@ class TestAssignment(CallTrackingCommon):
             ],
         )
 
+    def test_visitor_back_from_a_static_channel_gets_previous_number(self):
+        first = self.assign(GOOGLE_ADS_URL)
+        # organic search: a static number, the pool number is released
+        seo = self.assign(PAGE_URL, "https://www.bing.com/", key=first["visitor"])
+        self.assertEqual(seo["mode"], "static")
+        self.assertFalse(self.pool_numbers[0].is_leased)
+        # a new ad click: their former number, not the one idle the longest
+        back = self.assign(GOOGLE_ADS_URL, key=first["visitor"])
+        self.assertEqual((back["mode"], back["number"]), ("dynamic", first["number"]))
+        self.assertEqual(len(self.sessions(first["visitor"])), 3)
+
     def test_new_touch_moves_the_visitor(self):
         first = self.assign(GOOGLE_ADS_URL)
         old_session = self.sessions(first["visitor"])
