@@ -28,8 +28,6 @@ afterwards).
 """
 
 import argparse
-import hashlib
-import hmac
 import itertools
 import json
 import random
@@ -38,8 +36,12 @@ import sys
 import tempfile
 import time
 import uuid
+from pathlib import Path
 
 import devlib
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from webhook_helpers import call_event, sign
 
 POOL_SOURCE = "ctfloor"
 UA = (
@@ -101,8 +103,8 @@ def _prepare(odoo, db):
     registry = Registry(db)
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-        channel = env["call.tracking.channel"].search([("name", "=", "Request floor")])
-        if not channel:
+        pool = env["call.tracking.pool"].search([("name", "=", "Request floor")], limit=1)
+        if not pool:
             pool = env["call.tracking.pool"].create({"name": "Request floor", "hold_minutes": 5})
             env["call.tracking.channel"].create(
                 {
@@ -116,15 +118,17 @@ def _prepare(odoo, db):
             env["call.tracking.number"].create(
                 [{"number": f"+38044701{i:04d}", "pool_id": pool.id} for i in range(5000)]
             )
-        # every lease of an earlier run ends now
+        # every lease of an earlier run ends now (this pool's only)
         cr.execute(
             "UPDATE call_tracking_number SET lease_session_id = NULL,"
             " lease_expires_at = now() AT TIME ZONE 'UTC' - interval '1 hour'"
-            " WHERE lease_session_id IS NOT NULL"
+            " WHERE lease_session_id IS NOT NULL AND pool_id = %s",
+            [pool.id],
         )
         cr.execute(
             "UPDATE call_tracking_session SET expires_at = assigned_at"
-            " WHERE expires_at > now() AT TIME ZONE 'UTC'"
+            " WHERE expires_at > now() AT TIME ZONE 'UTC' AND pool_id = %s",
+            [pool.id],
         )
 
 
@@ -205,21 +209,15 @@ class Routes:
     def webhook(self, payload):
         token, secret = self.provider
         body = json.dumps(payload).encode()
-        signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-        headers = {"X-Call-Tracking-Signature": f"sha256={signature}"}
+        headers = {"X-Call-Tracking-Signature": sign(body, secret)}
         self.post(f"/call_tracking/webhook/{token}", body, headers)
 
     def webhook_pair(self):
         index = next(self.calls)
-        event = {
-            "event": "call_start", "call_id": f"floor-{self.run}-{index}",
-            "from": f"+38067{self.prefix}{index:04d}", "to": "+380449990002",
-            "start": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        }  # fmt: skip
-        self.webhook(event)
-        self.webhook(
-            dict(event, event="call_end", duration=95, talk_duration=80, status="answered")
-        )
+        call = (f"floor-{self.run}-{index}", f"+38067{self.prefix}{index:04d}", "+380449990002")
+        start = call_event("call_start", *call)
+        self.webhook(start)
+        self.webhook(call_event("call_end", *call, start=start["start"]))
 
     def rpc_lead(self):
         index = next(self.calls)

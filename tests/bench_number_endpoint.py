@@ -187,9 +187,6 @@ class Bench:
         session.mount("http://", SourceAddressAdapter(next_source()))
         return session
 
-    def resets_note(self):
-        return f" (connections reset and retried: {self.last_resets})" if self.last_resets else ""
-
     def _send(self, method, path, **kwargs):
         """One request; a connection the server reset is tried again (and
         counted): with more clients than Odoo's listen backlog (8 per
@@ -335,8 +332,8 @@ def run(url, utm, budget=20.0, out=print, rounds=ROUNDS):
         for index in range(rounds):
             _measure_round(bench, clients, count, totals, health_first=index % 2 == 1)
         for kind, total in totals.items():
-            bench.last_resets = total["resets"]
-            extra = bench.resets_note()
+            resets = total["resets"]
+            extra = f" (connections reset and retried: {resets})" if resets else ""
             if kind != "health":
                 extra = _modes(total["answers"]) + extra
             rows[(kind, clients)] = _row(
