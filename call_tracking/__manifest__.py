@@ -39,6 +39,8 @@
         "report/call_tracking_cost_report_views.xml",
         "report/call_tracking_pool_report_views.xml",
         "views/call_tracking_conversion_views.xml",
+        "data/call_tracking_reconcile_data.xml",
+        "views/call_tracking_provider_reconcile_views.xml",
     ],
     "demo": [
         "demo/call_tracking_demo.xml",

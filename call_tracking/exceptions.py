@@ -46,3 +46,14 @@ class ConcurrentCreation(SerializationFailure):
     transaction (``odoo.service.model.retrying``), which then finds it."""
 
     pgcode = errorcodes.SERIALIZATION_FAILURE
+
+
+class WebhookConfirmationPending(WebhookProcessingError):
+    """The provider's API, which must confirm the event, cannot be reached
+    now: the inbox entry is kept awaiting confirmation and a cron retries;
+    the event is neither dropped nor trusted unconfirmed. ``call_id`` is
+    the provider's call id the entry waits for."""
+
+    def __init__(self, reason, call_id=None):
+        super().__init__(reason)
+        self.call_id = call_id

@@ -32,3 +32,10 @@ from . import call_tracking_destination_yandex
 from . import call_tracking_destination_meta
 from . import call_tracking_conversion
 from . import call_tracking_call_conversion
+from . import call_tracking_provider_reconcile
+from . import call_tracking_provider_binotel
+from . import call_tracking_provider_twilio_reconcile
+from . import call_tracking_provider_zadarma_reconcile
+from . import call_tracking_provider_generic_reconcile
+from . import call_tracking_webhook_event_api
+from . import call_tracking_call_provider_hint

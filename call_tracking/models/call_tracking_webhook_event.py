@@ -280,7 +280,7 @@ class CallTrackingWebhookEvent(models.Model):
                     self.env._("The body was not kept whole: it cannot be processed.")
                 )
             with self._processing_savepoint(release):
-                events = provider._parse_webhook_events(request_data)
+                events = self._parse_request(provider, request_data)
                 calls = self.env["call.tracking.call"]._process_webhook_events(provider, events)
         except WebhookError as exc:
             state = "rejected" if isinstance(exc, WebhookSignatureError) else "error"
@@ -313,6 +313,13 @@ class CallTrackingWebhookEvent(models.Model):
             "event_type": ", ".join(sorted({e.get("event") or "" for e in events}))[:64],
         }
         return events, outcome, None
+
+    @api.model
+    def _parse_request(self, provider, request_data):
+        """The normalised events of a verified request: the provider's
+        kind reads them (hook: requests of other sources, such as the
+        calls a reconciliation fetched from a provider's API)."""
+        return provider._parse_webhook_events(request_data)
 
     @contextmanager
     def _processing_savepoint(self, release=True):
