@@ -34,7 +34,7 @@ from ..exceptions import WebhookConfirmationPending, WebhookPayloadError, Webhoo
 from ..tools import binotel, outbound
 from ..tools.phone import caller_to_e164
 from ..tools.webhook_parsing import parse_str
-from .call_tracking_provider_reconcile import ReconcileError
+from .call_tracking_provider_reconcile import ReconcileError, ReconcileUnsupported
 
 # Binotel's stats answer a period at once: the window is read an hour a page
 BINOTEL_PAGE_SECONDS = 3600
@@ -101,7 +101,7 @@ class CallTrackingProvider(models.Model):
             if not isinstance(details, dict):
                 raise WebhookPayloadError(_("'callDetails' is missing."))
             call_id = parse_str(self.env, details, "generalCallID", required=True, max_len=64)
-            if self.env.context.get("call_tracking_test_call"):
+            if self.env.context.get("call_tracking_test_call") and call_id.startswith("test-"):
                 # the Test call button's own request, built in Odoo: there
                 # is no such call in Binotel to confirm it
                 event = binotel.details_to_event(details)
@@ -170,7 +170,10 @@ class CallTrackingProvider(models.Model):
         something unreadable. The key and secret travel in the body, as
         Binotel documents; they are redacted from every error."""
         self.ensure_one()
-        key, secret = self._reconcile_get_credentials()
+        try:
+            key, secret = self._reconcile_get_credentials()
+        except ReconcileUnsupported as exc:
+            raise ReconcileError(self.env._("The provider's API key is not set.")) from exc
         base = (self.api_base_url or binotel.BINOTEL_API_URL).rstrip("/") + "/"
         response = outbound.request(
             self.env,
@@ -181,12 +184,7 @@ class CallTrackingProvider(models.Model):
             timeout=timeout,
             secrets=(key, secret),
         )
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise ReconcileError(
-                self.env._("Binotel's API answered something else than JSON.")
-            ) from exc
+        return self._reconcile_json(response)
 
     def _binotel_confirm(self, call_id):
         """The call's end event, built from Binotel's API only. Raise
@@ -221,6 +219,7 @@ class CallTrackingProvider(models.Model):
     def _reconcile_fetch(self, since, until):
         if self.kind != "binotel":
             return super()._reconcile_fetch(since, until)
+        self._reconcile_get_credentials()  # not set up: skipped quietly
         start = int(since.replace(tzinfo=UTC).timestamp())
         stop = int(until.replace(tzinfo=UTC).timestamp())
         events = []

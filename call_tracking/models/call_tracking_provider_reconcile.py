@@ -9,6 +9,7 @@ API delays the reconciliation and loses nothing: the failure is recorded
 on the provider and the next run fetches the same window again.
 """
 
+import json
 import logging
 from datetime import timedelta
 
@@ -133,7 +134,9 @@ class CallTrackingProvider(models.Model):
         if not provider_sudo._reconcile_run():
             raise UserError(
                 self.env._(
-                    "The provider %s offers no call history to reconcile with.", self.display_name
+                    "The provider %s has no call history to reconcile with: set its API key "
+                    "(or, for the generic kind, its call history URL) first.",
+                    self.display_name,
                 )
             )
         if provider_sudo.reconcile_last_error:
@@ -171,13 +174,27 @@ class CallTrackingProvider(models.Model):
         raise ReconcileUnsupported(self.kind)
 
     def _reconcile_get_credentials(self):
-        """``(api key, secret)``, or ReconcileError when one is missing."""
+        """``(api key, secret)``. Without an API key the provider is not
+        set up for its API (ReconcileUnsupported: skipped quietly); with a
+        key but no secret, ReconcileError."""
         self.ensure_one()
-        if not self.api_key or not self.secret:
+        if not self.api_key:
+            raise ReconcileUnsupported(self.kind)
+        if not self.secret:
             raise ReconcileError(
                 self.env._("The API key and the secret of the provider are both needed.")
             )
         return self.api_key, self.secret
+
+    def _reconcile_json(self, response):
+        """The JSON of an API's answer, or ReconcileError (whatever its
+        shape: not JSON, nested too deeply)."""
+        try:
+            return json.loads(response.content)
+        except (ValueError, RecursionError) as exc:
+            raise ReconcileError(
+                self.env._("The provider's API answered something else than JSON.")
+            ) from exc
 
     # ------------------------------------------------------------------
     # Runs

@@ -10,6 +10,7 @@ has ``sid``, ``from``, ``to``, ``status``, ``direction``, ``start_time`` and
 ``end_time`` (RFC 2822), ``duration`` (seconds, as text).
 """
 
+import re
 from urllib.parse import urlsplit
 
 from odoo import models
@@ -22,6 +23,7 @@ from .call_tracking_provider_twilio import TWILIO_STATUSES
 
 TWILIO_API_URL = "https://api.twilio.com"
 TWILIO_PAGE_SIZE = 200
+TWILIO_CALL_SID = re.compile(r"CA[0-9a-fA-F]{32}")
 
 
 class CallTrackingProvider(models.Model):
@@ -43,12 +45,7 @@ class CallTrackingProvider(models.Model):
             response = outbound.request(
                 self.env, "GET", url, params=params, auth=(sid, token), secrets=(token,)
             )
-            try:
-                payload = response.json()
-            except ValueError as exc:
-                raise ReconcileError(
-                    self.env._("Twilio's API answered something else than JSON.")
-                ) from exc
+            payload = self._reconcile_json(response)
             if not isinstance(payload, dict) or not isinstance(payload.get("calls"), list):
                 raise ReconcileError(self.env._("Twilio's API answered without a list of calls."))
             events.extend(e for e in map(self._twilio_call_event, payload["calls"]) if e)
@@ -63,6 +60,8 @@ class CallTrackingProvider(models.Model):
         """The end event of a finished inbound call of Twilio's list, or
         None (another direction, not finished, or malformed)."""
         if not isinstance(call, dict) or call.get("direction") != "inbound":
+            return None
+        if not isinstance(call.get("sid"), str) or not TWILIO_CALL_SID.fullmatch(call["sid"]):
             return None
         event_type, status = TWILIO_STATUSES.get(call.get("status"), (None, None))
         if event_type != "call_end":

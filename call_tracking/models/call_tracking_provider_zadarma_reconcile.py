@@ -75,12 +75,7 @@ class CallTrackingProvider(models.Model):
                 headers={"Authorization": f"{key}:{signature}"},
                 secrets=(key, secret),
             )
-            try:
-                payload = response.json()
-            except ValueError as exc:
-                raise ReconcileError(
-                    self.env._("Zadarma's API answered something else than JSON.")
-                ) from exc
+            payload = self._reconcile_json(response)
             if not isinstance(payload, dict) or payload.get("status") != "success":
                 message = payload.get("message") if isinstance(payload, dict) else None
                 raise ReconcileError(

@@ -130,6 +130,9 @@ class CallTrackingWebhookEvent(models.Model):
     @api.model
     def _parse_request(self, provider, request_data):
         if request_data.get("source") != "api":
+            if self.env.context.get("call_tracking_test_call"):
+                # the Test call button's request (see _make_test_call)
+                provider = provider.with_context(call_tracking_test_call=True)
             return super()._parse_request(provider, request_data)
         return self._parse_api_events(request_data)
 
