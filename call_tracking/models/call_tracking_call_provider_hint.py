@@ -32,10 +32,11 @@ class CallTrackingCall(models.Model):
     )
 
     def _apply_webhook_event(self, event):
-        super()._apply_webhook_event(event)
+        result = super()._apply_webhook_event(event)
         hint = event.get("provider_attribution")
         if isinstance(hint, dict) and hint:
             self._apply_provider_hint(hint)
+        return result
 
     def _apply_provider_hint(self, hint):
         """Keep the provider's visit data; credit the call with its UTM

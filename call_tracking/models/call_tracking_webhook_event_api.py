@@ -210,8 +210,11 @@ class CallTrackingWebhookEvent(models.Model):
                 continue
             try:
                 entry._process()
-            except WebhookError:
-                pass  # rejected or failed: the entry keeps the reason
+            except WebhookError as exc:
+                # rejected or failed: the entry keeps the reason
+                _logger.info(
+                    "call_tracking: inbox entry %s not confirmed: %s", entry.id, exc.reason
+                )
             done += 1
             if entry.state == "pending":
                 down.add(entry.provider_id.id)

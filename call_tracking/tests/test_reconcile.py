@@ -336,7 +336,7 @@ class TestReconcile(ReconcileCase):
         provider = self.providers["twilio"].with_user(self.ct_admin)
         self.assertTrue(provider.has_api_key)
         with self.assertRaises(AccessError):
-            provider.api_key  # noqa: B018
+            provider.read(["api_key"])
         provider.api_key_input = "AC" + "2" * 32
         self.assertEqual(self.providers["twilio"].api_key, "AC" + "2" * 32)
         self.assertEqual(
