@@ -24,7 +24,7 @@ confirmed end must report the same caller, or it is rejected.
 """
 
 import json
-from datetime import UTC
+from datetime import UTC, timedelta
 from urllib.parse import urlencode
 
 from odoo import api, fields, models
@@ -41,6 +41,8 @@ BINOTEL_PAGE_SECONDS = 3600
 # the API is asked within the provider's request: a short wait
 BINOTEL_CONFIRM_TIMEOUT = 5
 RECORDING_MAX_BYTES = 50_000_000
+# how long a hangupTheCall waits for the call to reach Binotel's statistics
+BINOTEL_HANGUP_GRACE = timedelta(hours=1)
 
 
 class CallTrackingProvider(models.Model):
@@ -106,7 +108,7 @@ class CallTrackingProvider(models.Model):
                 # is no such call in Binotel to confirm it
                 event = binotel.details_to_event(details)
             else:
-                event = self._binotel_confirm(call_id)
+                event = self._binotel_confirm(call_id, request_type, request_data)
             if event is None:
                 return []  # an outgoing call: not tracked
             self._binotel_check_same_call(event)
@@ -186,10 +188,14 @@ class CallTrackingProvider(models.Model):
         )
         return self._reconcile_json(response)
 
-    def _binotel_confirm(self, call_id):
+    def _binotel_confirm(self, call_id, request_type="apiCallCompleted", request_data=None):
         """The call's end event, built from Binotel's API only. Raise
         ``WebhookConfirmationPending`` when the API cannot confirm it now,
-        ``WebhookSignatureError`` when the API does not know the call."""
+        ``WebhookSignatureError`` when the API does not know the call.
+
+        ``hangupTheCall`` comes as the call ends, maybe before Binotel's
+        statistics have it: a call the API does not know yet waits (up to
+        ``BINOTEL_HANGUP_GRACE``) instead of being rejected at once."""
         _ = self.env._
         try:
             payload = self._binotel_api(
@@ -214,6 +220,14 @@ class CallTrackingProvider(models.Model):
                 ):
                     break  # an incoming call without its identity: unknown
                 return event
+        received_at = (request_data or {}).get("received_at") or fields.Datetime.now()
+        if (
+            request_type == "hangupTheCall"
+            and received_at > fields.Datetime.now() - BINOTEL_HANGUP_GRACE
+        ):
+            raise WebhookConfirmationPending(
+                _("Binotel's API does not know the call %s yet.", call_id), call_id
+            )
         raise WebhookSignatureError(_("Binotel's API does not know the call %s.", call_id))
 
     def _reconcile_fetch(self, since, until):
@@ -243,9 +257,11 @@ class CallTrackingProvider(models.Model):
             payload = self._binotel_api(
                 "stats/call-record", {"generalCallID": call.provider_call_id}
             )
-        except ReconcileError as exc:
-            raise outbound.OutboundError(exc.message) from exc
-        url = payload.get("url") if isinstance(payload, dict) else None
+        except (ReconcileError, ReconcileUnsupported) as exc:
+            raise outbound.OutboundError(getattr(exc, "message", str(exc))) from exc
+        if not isinstance(payload, dict):
+            payload = {}
+        url = payload.get("url")
         if (
             payload.get("status") != "success"
             or not isinstance(url, str)

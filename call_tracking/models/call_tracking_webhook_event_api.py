@@ -209,7 +209,8 @@ class CallTrackingWebhookEvent(models.Model):
             if entry.provider_id.id in down:
                 continue
             try:
-                entry._process()
+                # in the provider's company, as the webhook processes it
+                entry.with_company(entry.company_id)._process()
             except WebhookError as exc:
                 # rejected or failed: the entry keeps the reason
                 _logger.info(

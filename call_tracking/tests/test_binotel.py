@@ -11,7 +11,7 @@ from odoo import fields
 from odoo.tests import tagged
 from odoo.tools import config
 
-from ..tools import binotel
+from ..tools import binotel, outbound
 from .common import (
     BILLBOARD,
     CALLER,
@@ -217,6 +217,20 @@ class TestBinotelWebhook(BinotelSetup, CallTrackingCommon):
         self.assertIn("6001", entry.body)
         self.assertFalse(self._calls())
 
+    def test_hangup_before_the_statistics_waits(self):
+        """hangupTheCall may come before Binotel's statistics have the call:
+        it waits for them (an hour at most), then is rejected."""
+        form = [("requestType", "hangupTheCall"), ("generalCallID", "6003"), ("billsec", "5")]
+        status, _ct, _body = self._receive(form)
+        self.assertEqual(status, 200)
+        entry = self._inbox()
+        self.assertEqual(entry.state, "pending")
+        self.assertIn("yet", entry.error_message)
+        entry.sudo().received_at = self.now - timedelta(hours=2)
+        self.env["call.tracking.webhook.event"]._cron_confirm_pending()
+        self.assertEqual(entry.state, "rejected")
+        self.assertFalse(self._calls())
+
     def test_other_caller_than_first_event_rejected(self):
         self._receive(
             [
@@ -348,6 +362,20 @@ class TestBinotelWebhook(BinotelSetup, CallTrackingCommon):
             [r["path"] for r in self.api.requests][-2:],
             ["/api/4.0/stats/call-record.json", "/rec/9201.mp3"],
         )
+
+    def test_recording_failures_are_outbound_errors(self):
+        """No record, an answer of another shape, a down API: each an
+        OutboundError for the recordings' retries, never another crash."""
+        self.api.calls.append(self.api.details(9202, self.now, CALLER, TRACKED))
+        self._receive(self._completed_form(self.api.calls[0]))
+        call = self._calls()
+        call.sudo().provider_call_id = "9203"  # a call Binotel has no record of
+        for override in (None, (200, b"[1, 2]"), (200, b"not json"), (503, b"down")):
+            with self.subTest(override=override):
+                self.api.override = override
+                with self.assertRaises(outbound.OutboundError) as ctx:
+                    self.binotel.sudo()._fetch_recording(call)
+                self.assertNotIn(API_SECRET, ctx.exception.message)
 
     def test_test_call(self):
         """The Test call button for a Binotel provider: its request goes
