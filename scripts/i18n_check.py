@@ -71,8 +71,7 @@ COUNTED = {
     r"|конверс\w*|раз(?:а)?|шаг\w*|запис\w*|запрос\w*)\b",
 }
 GLUED = {
-    lang: re.compile(rf"{_PH}\s+(?i:{noun})|{_LEAD}(?i:{noun})")
-    for lang, noun in COUNTED.items()
+    lang: re.compile(rf"{_PH}\s+(?i:{noun})|{_LEAD}(?i:{noun})") for lang, noun in COUNTED.items()
 }
 # a goal (ціль / цель) in the message of a targeted word (цільовий / целевой)
 GOAL = {"uk": re.compile(r"\bціл(?:ь|і|лю|ей|ям|ях)\b", re.IGNORECASE),
