@@ -191,6 +191,32 @@ def export_pot(target):
     print(f"exported {target} from database {db} (dropped)")
 
 
+def review(paths):
+    """Glossary and placeholder problems of loose .po files (no template)."""
+    problems = []
+    for path in paths:
+        lang = path.suffixes[-2].lstrip(".") if len(path.suffixes) > 1 else ""
+        if lang not in LANGS:
+            problems.append(f"{path}: cannot tell the language (name it <x>.uk.po or <x>.ru.po)")
+            continue
+        for entry in read_po(path):
+            if not entry.msgid or entry.obsolete:
+                continue
+            if not entry.msgstr.strip():
+                problems.append(f"{path.name}: untranslated: {entry.msgid[:70]!r}")
+                continue
+            if tokens(entry.msgid) != tokens(entry.msgstr):
+                problems.append(f"{path.name}: placeholders or markup differ: {entry.msgid[:70]!r}")
+            for problem in glossary_problems(lang, entry.msgid, entry.msgstr):
+                problems.append(f"{path.name}: glossary: {problem}: {entry.msgid[:70]!r}")
+            for problem in glossary_problems("en", entry.msgid, ""):
+                problems.append(f"{path.name}: msgid: {problem}: {entry.msgid[:70]!r}")
+    for problem in problems:
+        print(problem)
+    print(f"review: {'FAILED' if problems else 'ok'} ({len(problems)} problem(s))")
+    return 1 if problems else 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -204,7 +230,18 @@ def main():
         help="print the untranslated msgids as a .po snippet (msgstr empty) to translate",
     )
     parser.add_argument("--pot", type=Path, default=POT, help="template (default %(default)s)")
+    parser.add_argument(
+        "--review",
+        nargs="+",
+        type=Path,
+        metavar="PO",
+        help="only check these .po files (e.g. a branch's <branch>.uk.po side file; the"
+        " language is the name's second-last suffix) against the glossary rules and their"
+        " msgids' placeholders, then stop",
+    )
     args = parser.parse_args()
+    if args.review:
+        return review(args.review)
     if args.export:
         export_pot(args.pot)
     if not args.pot.exists():

@@ -71,3 +71,17 @@ def test_committed_translations_keep_the_rules():
         ]
         assert not broken, broken
     assert not [p for e in pot for p in check.glossary_problems("en", e.msgid, "")]
+
+
+def test_review_of_a_side_file(tmp_path, capsys):
+    """--review checks a branch's side file (no header) by its name's language."""
+    bad = tmp_path / "h99.uk.po"
+    bad.write_text(
+        'msgid "%s hours"\nmsgstr "%s годин"\n\nmsgid "Call back %s"\nmsgstr "Дзвінок"\n'
+    )
+    assert check.review([bad]) == 1
+    out = capsys.readouterr().out
+    assert "counted noun" in out and "placeholders or markup differ" in out
+    good = tmp_path / "h99.ru.po"
+    good.write_text('msgid "Test calls deleted: %s."\nmsgstr "Удалено тестовых звонков: %s."\n')
+    assert check.review([good]) == 0
