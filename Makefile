@@ -1,5 +1,5 @@
 # The two commands of README.rst: `make demo` and `make test`.
-# The logic lives in scripts/; see README.rst.
+# The logic lives in scripts/; see docs/developer/environment.rst and tests.rst.
 
 PYTHON := .venv/bin/python
 # extra arguments for scripts/run_tests.py, e.g.
@@ -24,8 +24,9 @@ bench: setup
 # tenth of it. Prints one table of figures.
 stress: setup
 	@$(PYTHON) -u scripts/run_tests.py --stress $(ARGS)
-# retake the README's screenshots (call_tracking/static/description/screenshots/)
-# with Chromium over the demo data, then `make readme`
+# retake the README's screenshots (call_tracking/static/description/screenshots/,
+# and the guide's in Ukrainian and Russian, docs/images/) with Chromium over
+# the demo data, then `make readme`
 screenshots: setup
 	@$(PYTHON) -u scripts/run_tests.py --no-lint --no-i18n --no-pytest --test-tags call_tracking_screenshots
 

@@ -41,7 +41,7 @@ def demo_links(host, port):
         ("Google Ads:", f"{base}/contactus?utm_source=google&utm_medium=cpc&gclid=demo-1"),
         ("Facebook Ads:", f"{base}/contactus?utm_source=facebook&utm_medium=cpc&fbclid=demo-1"),
         # a stand-in search results page on the other local name: the click
-        # on its result arrives with an outside referrer (README.rst)
+        # on its result arrives with an outside referrer (docs/user/demo.rst)
         ("Organic search:", f"http://localhost:{port}/call_tracking/demo/search"),
     ]
 

@@ -1,6 +1,6 @@
 """POST /call_tracking/number against a live multi-worker server.
 
-The public contract in README.rst (seven keys, 400 on malformed input, CORS),
+The public contract in docs/developer/contracts.rst (seven keys, 400 on malformed input, CORS),
 the hold extension, and the invariant that matters most: under many
 concurrent requests on several workers and two servers sharing one database,
 no pool number is ever leased to two live sessions, and the visitors that

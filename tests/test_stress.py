@@ -1,4 +1,4 @@
-"""Proof under load, faults and hostile input (README.rst, "What we guarantee
+"""Proof under load, faults and hostile input (docs/developer/tests.rst, "What we guarantee
 and how it is tested").
 
 Two Odoo servers with 2 workers each on one database of the private
@@ -510,7 +510,7 @@ def test_webhooks_at_volume(stress):
     sl.figure(part, "inbox entries not processed", got["inbox_not_processed"], 0)
     # Two first calls of a new UTM value race on creating its utm.source:
     # the loser's INSERT fails (logged by odoo.sql_db) and is turned into a
-    # serialization failure, which Odoo retries (README.rst, "Idempotency")
+    # serialization failure, which Odoo retries (docs/admin/providers.rst, "Idempotency")
     sl.figure(part, "HTTP 500", stats.count(500), 0)
     sl.figure(part, "serialization retries (server logs)", retries)
     for index, server in enumerate(servers, 1):

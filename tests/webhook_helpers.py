@@ -1,5 +1,5 @@
 """Shared helpers of the webhook system tests and benchmark: sign and post
-generic webhooks to a live server (the public contract in README.rst,
+generic webhooks to a live server (the public contract in docs/admin/providers.rst,
 "Provider webhooks")."""
 
 import hashlib

@@ -320,7 +320,7 @@ class CallTrackingCall(models.Model):
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
-                "message": self.env._("%s test calls deleted.", count),
+                "message": self.env._("Test calls deleted: %s.", count),
                 "type": "info",
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },

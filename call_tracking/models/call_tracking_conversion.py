@@ -180,7 +180,7 @@ class CallTrackingConversion(models.Model):
                 payload, reason = destination._prepare_conversion(call, trigger, value, event_time)
                 if not reason and destination._event_too_old(event_time, now):
                     reason = self.env._(
-                        "The call is older than %(platform)s accepts (%(age)s).",
+                        "The call is older than %(platform)s accepts (limit: %(age)s).",
                         platform=destination._fields["kind"].convert_to_export(
                             destination.kind, destination
                         ),

@@ -381,5 +381,5 @@ class CallTrackingDestination(models.Model):
     @api.model
     def _age_text(self, limit):
         if limit >= timedelta(days=7):
-            return self.env._("%s days", limit.days)
-        return self.env._("%s hours", int(limit.total_seconds() // 3600))
+            return self.env._("%s d", limit.days)
+        return self.env._("%s h", int(limit.total_seconds() // 3600))

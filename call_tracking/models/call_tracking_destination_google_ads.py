@@ -127,8 +127,8 @@ class CallTrackingDestinationGoogleAds(models.Model):
         csv_text = self._google_ads_csv(mark_fetched=False)
         lines = csv_text.count("\n") - 2
         return self.env._(
-            "Google Ads fetches %(url)s with these credentials; it now holds "
-            "%(count)s conversion(s):\n%(head)s",
+            "Google Ads fetches %(url)s with these credentials; "
+            "conversions it now holds: %(count)s.\n%(head)s",
             url=self.google_ads_url,
             count=lines,
             head="\n".join(csv_text.splitlines()[:5]),

@@ -172,8 +172,8 @@ class CallTrackingProvider(models.Model):
         if start < received_at - max_age:
             raise WebhookSignatureError(
                 _(
-                    "The signed call start %(start)s is older than %(hours)s hours: "
-                    "an old notification is not accepted again.",
+                    "The signed call start %(start)s is older than the limit "
+                    "(%(hours)s h): an old notification is not accepted again.",
                     start=params.get("call_start"),
                     hours=self.zadarma_max_age_hours or 24,
                 )

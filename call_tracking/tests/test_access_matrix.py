@@ -1,7 +1,7 @@
 """The access matrix: create, read, write and unlink on every model of the
 module, for every role, in two companies, against the documented policy.
 
-The policy is the table "Access matrix" of the repository's README.rst
+The policy is the table of the repository's docs/developer/access-matrix.rst
 (between the ``access-matrix`` comments): this test parses it, so the
 documentation and the test cannot disagree silently. Every model the module
 defines must have a row (a new model without one fails here), and every
@@ -11,7 +11,7 @@ The last column is what a user of another company may do on those records,
 whatever their role.
 
 On a mismatch the failure prints the computed table, ready to paste into
-README.rst once the change of policy is deliberate.
+docs/developer/access-matrix.rst once the change of policy is deliberate.
 """
 
 import logging
@@ -28,6 +28,8 @@ from .common import BROWSER_UA, GOOGLE_ADS_URL, POOL, CallTrackingCommon
 
 _logger = logging.getLogger(__name__)
 
+# the page of the guide that holds the policy table
+POLICY_PAGE = "docs/developer/access-matrix.rst"
 OPERATIONS = ("create", "read", "write", "unlink")
 # role -> groups (comma-separated xml ids); "public" is Odoo's public user
 ROLES = {
@@ -71,9 +73,9 @@ def cell(generic, own):
 
 
 def parse_policy(text):
-    """The README table between the markers: {model: {column: cell}}."""
+    """The documented table between the markers: {model: {column: cell}}."""
     if MARK_BEGIN not in text or MARK_END not in text:
-        raise ValueError(f"README.rst has no {MARK_BEGIN} ... {MARK_END} block")
+        raise ValueError(f"{POLICY_PAGE} has no {MARK_BEGIN} ... {MARK_END} block")
     block = text.split(MARK_BEGIN, 1)[1].split(MARK_END, 1)[0]
     lines = [line for line in block.splitlines() if line.strip()]
     borders = [i for i, line in enumerate(lines) if re.fullmatch(r"[= ]+", line)]
@@ -238,30 +240,30 @@ class TestAccessMatrix(CallTrackingCommon):
         return header, rows
 
     def test_access_matrix(self):
-        readme = Path(get_module_path("call_tracking")).parent / "README.rst"
+        readme = Path(get_module_path("call_tracking")).parent / POLICY_PAGE
         if not readme.exists():
             self.skipTest(f"{readme} is not here (the module was installed without its repo)")
         doc_header, policy = parse_policy(readme.read_text())
         header, rows = self._matrix()
         table = format_table(header, list(rows.values()))
         _logger.info("access matrix (computed):\n%s", table)
-        self.assertEqual(doc_header, header, "README.rst's access matrix has other columns")
+        self.assertEqual(doc_header, header, f"{POLICY_PAGE}: the access matrix has other columns")
         differences = []
         for model, row in rows.items():
             if model not in policy:
-                differences.append(f"{model}: no row in README.rst")
+                differences.append(f"{model}: no row in {POLICY_PAGE}")
                 continue
             for column, value in zip(header[1:], row[1:], strict=True):
                 if policy[model][column] != value:
                     differences.append(
-                        f"{model} / {column}: README says {policy[model][column]!r}, "
+                        f"{model} / {column}: {POLICY_PAGE} says {policy[model][column]!r}, "
                         f"the module gives {value!r}"
                     )
         for model in set(policy) - set(rows):
-            differences.append(f"{model}: in README.rst but not a model of the module")
+            differences.append(f"{model}: in {POLICY_PAGE} but not a model of the module")
         self.assertFalse(
             differences,
-            "the access rights differ from README.rst's access matrix:\n"
+            f"the access rights differ from {POLICY_PAGE}:\n"
             + "\n".join(differences)
             + "\n\ncomputed table:\n"
             + table,

@@ -206,7 +206,8 @@ class TestConversionOutbox(ConversionCase):
         # older than GA4's 72 hours
         old = self._call(minutes_ago=4 * 24 * 60, call_id="old", ga_client_id="1.2")
         self.assertIn(
-            "72 hours", old.sudo().conversion_ids.filtered(lambda c: c.kind == "ga4").skip_reason
+            "(limit: 72 h)",
+            old.sudo().conversion_ids.filtered(lambda c: c.kind == "ga4").skip_reason,
         )
         self._send()
         self.assertFalse(self.standin.requests, "skipped conversions are never sent")

@@ -1,7 +1,9 @@
 """The README's screenshots, taken by Chromium over the demo data: run with
 `make screenshots` (tag ``call_tracking_screenshots``; never part of the
 standard run). They are written to ``static/description/screenshots/`` as
-PNG with a reduced palette, so they stay small."""
+PNG with a reduced palette, so they stay small; the ones in the users'
+languages (the settings with their default values and the Call Analysis in
+Ukrainian, a call-lead in Russian) go to the guide's ``docs/images/``."""
 
 import base64
 import io
@@ -22,6 +24,8 @@ _logger = logging.getLogger(__name__)
 
 WIDTH, HEIGHT = 1280, 800
 GOOGLE_ADS = "/contactus?utm_source=google&utm_medium=cpc&gclid=screenshot"
+# the name a call's lead gets (call_tracking_call.py, _prepare_lead_values)
+LEAD_NAME = "Call from %(caller)s via %(channel)s"
 
 # Waits for `ready` (a CSS selector), clicks `click` (selectors, in order,
 # each awaited), waits for `then`, lets the page settle, then signals
@@ -45,6 +49,10 @@ STEPS_JS = """
     if (steps.then) {
         await wait(steps.then);
     }
+    // no "Loading" badge of the web client in the picture
+    for (let i = 0; i < 100 && document.querySelector(".o_loading_indicator"); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     await new Promise((resolve) => setTimeout(resolve, 800));
     console.log("test successful");
 })();
@@ -62,7 +70,7 @@ class TestScreenshots(HttpCase):
         self.out = Path(get_module_path("call_tracking")) / "static" / "description" / "screenshots"
         self.out.mkdir(parents=True, exist_ok=True)
 
-    def _shoot(self, name, url, ready, click=(), then=None, login="admin", height=HEIGHT):
+    def _shoot(self, name, url, ready, click=(), then=None, login="admin", height=HEIGHT, out=None):
         self.browser_size = f"{WIDTH},{height}"
         shots = []
         wait_code_ok = ChromeBrowser._wait_code_ok
@@ -97,8 +105,8 @@ class TestScreenshots(HttpCase):
                 timeout=90,
             )
         image = Image.open(io.BytesIO(base64.b64decode(shots[0]))).convert("RGB")
-        image = image.quantize(colors=96, method=Image.Quantize.MEDIANCUT)
-        path = self.out / f"{name}.png"
+        image = image.quantize(colors=96 if out is None else 64, method=Image.Quantize.MEDIANCUT)
+        path = (out or self.out) / f"{name}.png"
         image.save(path, optimize=True)
         _logger.info("screenshot %s: %s bytes", path, path.stat().st_size)
 
@@ -156,4 +164,74 @@ class TestScreenshots(HttpCase):
             ".o_form_view",
             click=["a[name='health']"],
             height=1000,
+        )
+
+    def _answered_call(self):
+        return self.env["call.tracking.call"].search(
+            [
+                ("provider_call_id", "=like", "demo-call-%"),
+                ("quality", "=", "targeted"),
+                ("status", "=", "answered"),
+            ],
+            order="start_at desc",
+            limit=1,
+        )
+
+    def _speak(self, lang):
+        """Load the language's terms of every installed module and give the
+        admin user that language (the test's transaction is rolled back)."""
+        self.env["res.lang"]._activate_lang(lang)
+        modules = self.env["ir.module.module"].search([("state", "=", "installed")])
+        modules._load_module_terms(modules.mapped("name"), [lang], overwrite=True)
+        self.env.ref("base.user_admin").lang = lang
+
+    def test_screenshots_languages(self):
+        """The guide's screenshots in Ukrainian and Russian (docs/images/)."""
+        out = Path(get_module_path("call_tracking")).parent / "docs" / "images"
+        if not out.parent.is_dir():
+            self.skipTest(f"{out.parent} is not here (the module was installed without its repo)")
+        out.mkdir(exist_ok=True)
+        # the settings with their default values: the company's call tracking
+        # settings and the website's back to their fields' defaults
+        company = self.env.ref("base.main_company")
+        for record in (company, self.env["website"].search([("company_id", "=", company.id)])):
+            defaults = {
+                name: field.default(record)
+                for name, field in record._fields.items()
+                if name.startswith("call_tracking_") and field.default and field.store
+            }
+            record.write(defaults)
+        self._speak("uk_UA")
+        self._shoot(
+            "settings_uk",
+            "/odoo/action-call_tracking.call_tracking_settings_action",
+            ".app_settings_block[data-key='call_tracking'] .o_field_widget"
+            "[name='call_tracking_spam_repeat_count']",
+            height=2300,
+            out=out,
+        )
+        self._shoot(
+            "call_analysis_uk",
+            "/odoo/action-call_tracking.call_tracking_call_report_action",
+            ".o_control_panel",
+            click=[".o_switch_view.o_pivot"],
+            then=".o_pivot table",
+            out=out,
+        )
+        self._speak("ru_RU")
+        call = self._answered_call()
+        # the demo leads were named in English at install; a company that
+        # speaks Russian gets the name in Russian
+        # (not a `_()` call: the exporter would list this test as a source)
+        translate = self.env["crm.lead"].with_context(lang="ru_RU").env._
+        call.lead_id.name = translate(
+            LEAD_NAME, caller=call.caller_number, channel=call.channel_id.name
+        )
+        self._shoot(
+            "lead_ru",
+            f"/odoo/action-crm.crm_lead_all_leads/{call.lead_id.id}",
+            ".o_form_view",
+            click=["a[name='call_tracking_calls']"],
+            then=".o_field_one2many[name='call_ids'] .o_data_row",
+            out=out,
         )

@@ -58,7 +58,7 @@ class TestTranslations(TransactionCase):
 
     def test_template_is_fresh(self):
         """Every msgid of the code is in the committed template: after
-        changing strings, re-export it (README.rst, Translations)."""
+        changing strings, re-export it (docs/developer/i18n.rst)."""
         missing = sorted(self.exported - self.pot)
         self.assertFalse(
             missing,

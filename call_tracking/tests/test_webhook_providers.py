@@ -319,7 +319,7 @@ class TestWebhookZadarma(CallTrackingHttpCommon):
                            disposition="answered")  # fmt: skip
         response = self._post_zadarma(end)
         self.assertEqual(response.status_code, 403)
-        self.assertIn("older than 24 hours", response.json()["error"])
+        self.assertIn("older than the limit (24 h)", response.json()["error"])
         self.assertFalse(self._calls(self.zadarma))
         self.zadarma.zadarma_max_age_hours = 48
         self.assertEqual(self._post_zadarma(end).status_code, 200)

@@ -25,7 +25,7 @@ def parse_str(env, data, key, required=False, max_len=MAX_STR):
         raise WebhookPayloadError(env._("'%s' contains a NUL character.", key))
     if len(value) > max_len:
         raise WebhookPayloadError(
-            env._("'%(key)s' is longer than %(max)s characters.", key=key, max=max_len)
+            env._("'%(key)s' is too long (maximum length: %(max)s).", key=key, max=max_len)
         )
     if required and not value:
         raise WebhookPayloadError(env._("'%s' is missing.", key))
