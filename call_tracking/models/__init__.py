@@ -8,6 +8,7 @@ from . import call_tracking_webhook_event
 from . import res_company
 from . import res_config_settings
 from . import website
+from . import ir_http
 from . import call_tracking_pool
 from . import call_tracking_pool_stat
 from . import call_tracking_number

@@ -134,31 +134,47 @@ class Website(models.Model):
         return numbers
 
     @api.model
-    @tools.ormcache("website_id")
-    def _call_tracking_get_setup(self, website_id):
-        """(company id, allowed origins) of a website, or None when it does
-        not exist; cached, cleared when the website changes."""
-        website_sudo = self.sudo().browse(website_id).exists()
-        if not website_sudo:
-            return None
-        origins = {
-            origin_of(line) for line in (website_sudo.call_tracking_cors_origins or "").splitlines()
-        }
-        if website_sudo.domain:
-            origins.add(origin_of(website_sudo.domain))
-        origins.discard("")
-        return website_sudo.company_id.id, frozenset(origins)
+    @tools.ormcache()
+    def _call_tracking_get_setups(self):
+        """{website id: (company id, allowed origins, visitor cookie lifetime
+        in days, visitor cookie domain or "")} of every website: one cache
+        entry for the whole database, cleared when a website is created,
+        deleted or changed. The number endpoint checks a visitor's
+        ``website_id`` against it, so an unknown id (any integer a client
+        sends) adds nothing to the registry's shared cache."""
+        websites_sudo = self.sudo().with_context(active_test=False).search([])
+        setups = {}
+        for website_sudo in websites_sudo:
+            origins = {
+                origin_of(line)
+                for line in (website_sudo.call_tracking_cors_origins or "").splitlines()
+            }
+            if website_sudo.domain:
+                origins.add(origin_of(website_sudo.domain))
+            origins.discard("")
+            domain = (website_sudo.call_tracking_cookie_domain or "").strip().lstrip(".").lower()
+            setups[website_sudo.id] = (
+                website_sudo.company_id.id,
+                frozenset(origins),
+                website_sudo.call_tracking_cookie_days or 365,
+                domain,
+            )
+        return MappingProxyType(setups)
 
     @api.model
-    @tools.ormcache("website_id")
+    def _call_tracking_get_setup(self, website_id):
+        """(company id, allowed origins) of a website, or None when it does
+        not exist; from the cached set of every website (no cache entry per
+        asked id)."""
+        setup = self._call_tracking_get_setups().get(website_id)
+        return setup[:2] if setup else None
+
+    @api.model
     def _call_tracking_get_cookie_setup(self, website_id):
         """(lifetime in days, domain or "") of the visitor cookie of a
-        website; cached, cleared when the website changes."""
-        website_sudo = self.sudo().browse(website_id).exists()
-        if not website_sudo:
-            return MAX_COOKIE_DAYS, ""
-        domain = (website_sudo.call_tracking_cookie_domain or "").strip().lstrip(".").lower()
-        return website_sudo.call_tracking_cookie_days or 365, domain
+        website; from the cached set of every website."""
+        setup = self._call_tracking_get_setups().get(website_id)
+        return setup[2:] if setup else (MAX_COOKIE_DAYS, "")
 
     @api.model
     @tools.ormcache()
@@ -192,6 +208,6 @@ class Website(models.Model):
         """Origins allowed by any website, for CORS preflights (they carry no
         body, hence no website)."""
         origins = set()
-        for website_id in self.sudo().search([]).ids:
-            origins |= self._call_tracking_get_setup(website_id)[1]
+        for setup in self._call_tracking_get_setups().values():
+            origins |= setup[1]
         return frozenset(origins)
