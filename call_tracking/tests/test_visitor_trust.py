@@ -2,11 +2,55 @@
 website (issue 25): fill the registry's shared cache with unknown website
 ids, break a page with a UTM link on a host without a dot."""
 
+import gzip
 import json
+import logging
+import math
+import re
+from pathlib import Path
 
-from odoo.tests import tagged
+import crawleruseragents
+
+from odoo.tests import BaseCase, tagged
+
+from odoo.addons.call_tracking.tools.clients import CRAWLER_NARROWED, is_automated
 
 from .common import GOOGLE_ADS_URL, CallTrackingCommon, CallTrackingHttpCommon
+
+_logger = logging.getLogger(__name__)
+
+CORPUS = Path(__file__).parent / "data" / "browser_user_agents.txt.gz"
+# at most this share of real browsers is refused a lease (issue 25)
+MAX_FALSE_REFUSALS = 0.0005
+# phones the crawler list used to refuse (finding 8): "Sonic", "Butterfly",
+# "FLUID" matched case-insensitively, or a bare word inside a device name
+PHONES = {
+    "Panasonic": (
+        "Mozilla/5.0 (Linux; Android 4.1.2; Panasonic T21 Build/JZO54K) AppleWebKit/537.36 "
+        "(KHTML, like Gecko) Chrome/28.0.1500.94 Mobile Safari/537.36"
+    ),
+    "HUAWEI SONIC": (
+        "Mozilla/5.0 (Linux; U; Android 2.3.3; de-de; HUAWEI SONIC Build/HuaweiU8650) "
+        "AppleWebKit/533.1 (KHTML, like Gecko) Version/4.0 Mobile Safari/533.1"
+    ),
+    "ViewSonic": (
+        "Mozilla/5.0 (Linux; U; Android 2.2.2; En-us; ViewSonic-ViewPad4 Build/FRG83G) "
+        "AppleWebKit/533.1 (KHTML, Like Gecko) Version/4.0 Mobile Safari/533.1"
+    ),
+    "HTC Butterfly": (
+        "Mozilla/5.0 (Linux; Android 4.1.1; HTC Butterfly Build/JRO03C) AppleWebKit/535.19 "
+        "(KHTML, like Gecko) Chrome/18.0.1025.166 Mobile Safari/535.19"
+    ),
+    "FLUID": (
+        "Mozilla/5.0 (compatible; MSIE 10.0; Windows Phone 8.0; Trident/6.0; IEMobile/10.0; "
+        "ARM; Touch; Qualcomm; FLUID)"
+    ),
+}
+
+
+def read_corpus():
+    with gzip.open(CORPUS, "rt", encoding="utf-8") as file:
+        return [line for line in file.read().split("\n") if line and not line.startswith("#")]
 
 
 def website_cache_entries(registry):
@@ -84,3 +128,70 @@ class TestVisitorTrustHttp(CallTrackingHttpCommon):
         self.assertEqual(resp.status_code, 200)
         cookies = [c for c in resp.raw.headers.getlist("Set-Cookie") if "odoo_utm_source" in c]
         self.assertIn("domain=127.0.0.1", cookies[0].lower())
+
+
+@tagged("post_install", "-at_install")
+class TestBrowserCorpus(BaseCase):
+    """Finding 8: real browsers refused a number as crawlers."""
+
+    def test_real_browsers_are_not_refused(self):
+        corpus = read_corpus()
+        self.assertGreater(len(corpus), 20000)
+        refused = [text for text in corpus if is_automated(text)]
+        # the measured figure, in the test log
+        _logger.info(
+            "real browsers refused as automated: %s of %s (%.3f %%)",
+            len(refused),
+            len(corpus),
+            100 * len(refused) / len(corpus),
+        )
+        self.assertLessEqual(len(refused), math.floor(len(corpus) * MAX_FALSE_REFUSALS), refused)
+        for name, text in PHONES.items():
+            with self.subTest(phone=name):
+                self.assertIn(text, corpus)
+                self.assertFalse(is_automated(text), name)
+
+    def test_the_crawler_list_is_case_sensitive(self):
+        """As its authors define it: "Sonic" is a crawler, "sonic" is not."""
+        sonic = "Mozilla/5.0 (compatible; Sonic/1.0; http://www.yama.info.waseda.ac.jp/~crawler/)"
+        self.assertTrue(is_automated(sonic))
+        self.assertFalse(is_automated(sonic.replace("Sonic/", "sonic/").replace("crawler", "c")))
+        self.assertTrue(is_automated("Mozilla/5.0 (compatible; Butterfly/1.0; +http://x.example/)"))
+
+    def test_every_crawler_of_the_list_is_still_refused(self):
+        """The narrowed patterns still match every example the list gives
+        for them; only the dropped ones (a phone's build id) let theirs
+        through."""
+        dropped = {p for p, narrowed in CRAWLER_NARROWED.items() if narrowed is None}
+        for item in crawleruseragents.CRAWLER_USER_AGENTS_DATA:
+            for instance in item.get("instances", ()):
+                if item["pattern"] in dropped:
+                    continue
+                with self.subTest(pattern=item["pattern"]):
+                    self.assertTrue(is_automated(instance), instance)
+        for pattern, narrowed in CRAWLER_NARROWED.items():
+            # each narrowing is for a pattern the list still has
+            self.assertIn(
+                pattern, {i["pattern"] for i in crawleruseragents.CRAWLER_USER_AGENTS_DATA}
+            )
+            if narrowed:
+                re.compile(narrowed)
+
+    def test_our_automation_tools(self):
+        for text in (
+            "Mozilla/5.0 (Windows NT; Windows NT 10.0; en-US) WindowsPowerShell/5.1.19041.1",
+            "Grafana k6/0.49.0",
+            (
+                "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                "HeadlessChrome/120.0.0.0 Safari/537.36"
+            ),
+            "LarbinWebCrawler (internet@bredband.net)",
+            "Mozilla/4.0 (compatible; SpeedySpider; www.entireweb.com)",
+            "ShowyouBot (http://showyou.com/crawler)",
+        ):
+            self.assertTrue(is_automated(text), text)
+        cubot = (
+            "Mozilla/5.0 (Linux; Android 4.2.1; CUBOT ONE Build/JOP40D) AppleWebKit/537.36 "
+            "(KHTML, like Gecko) Chrome/27.0.1453.90 Mobile Safari/537.36"
+        )
+        self.assertFalse(is_automated(cubot))
