@@ -13,7 +13,7 @@ import crawleruseragents
 
 from odoo.tests import BaseCase, tagged
 
-from odoo.addons.call_tracking.tools.clients import CRAWLER_NARROWED, is_automated
+from odoo.addons.call_tracking.tools import clients
 
 from .common import GOOGLE_ADS_URL, CallTrackingCommon, CallTrackingHttpCommon
 
@@ -137,7 +137,7 @@ class TestBrowserCorpus(BaseCase):
     def test_real_browsers_are_not_refused(self):
         corpus = read_corpus()
         self.assertGreater(len(corpus), 20000)
-        refused = [text for text in corpus if is_automated(text)]
+        refused = [text for text in corpus if clients.is_automated(text)]
         # the measured figure, in the test log
         _logger.info(
             "real browsers refused as automated: %s of %s (%.3f %%)",
@@ -149,27 +149,29 @@ class TestBrowserCorpus(BaseCase):
         for name, text in PHONES.items():
             with self.subTest(phone=name):
                 self.assertIn(text, corpus)
-                self.assertFalse(is_automated(text), name)
+                self.assertFalse(clients.is_automated(text), name)
 
     def test_the_crawler_list_is_case_sensitive(self):
         """As its authors define it: "Sonic" is a crawler, "sonic" is not."""
         sonic = "Mozilla/5.0 (compatible; Sonic/1.0; http://www.yama.info.waseda.ac.jp/~crawler/)"
-        self.assertTrue(is_automated(sonic))
-        self.assertFalse(is_automated(sonic.replace("Sonic/", "sonic/").replace("crawler", "c")))
-        self.assertTrue(is_automated("Mozilla/5.0 (compatible; Butterfly/1.0; +http://x.example/)"))
+        self.assertTrue(clients.is_automated(sonic))
+        lower = sonic.replace("Sonic/", "sonic/").replace("crawler", "c")
+        self.assertFalse(clients.is_automated(lower))
+        butterfly = "Mozilla/5.0 (compatible; Butterfly/1.0; +http://x.example/)"
+        self.assertTrue(clients.is_automated(butterfly))
 
     def test_every_crawler_of_the_list_is_still_refused(self):
         """The narrowed patterns still match every example the list gives
         for them; only the dropped ones (a phone's build id) let theirs
         through."""
-        dropped = {p for p, narrowed in CRAWLER_NARROWED.items() if narrowed is None}
+        dropped = {p for p, narrowed in clients.CRAWLER_NARROWED.items() if narrowed is None}
         for item in crawleruseragents.CRAWLER_USER_AGENTS_DATA:
             for instance in item.get("instances", ()):
                 if item["pattern"] in dropped:
                     continue
                 with self.subTest(pattern=item["pattern"]):
-                    self.assertTrue(is_automated(instance), instance)
-        for pattern, narrowed in CRAWLER_NARROWED.items():
+                    self.assertTrue(clients.is_automated(instance), instance)
+        for pattern, narrowed in clients.CRAWLER_NARROWED.items():
             # each narrowing is for a pattern the list still has
             self.assertIn(
                 pattern, {i["pattern"] for i in crawleruseragents.CRAWLER_USER_AGENTS_DATA}
@@ -189,9 +191,9 @@ class TestBrowserCorpus(BaseCase):
             "Mozilla/4.0 (compatible; SpeedySpider; www.entireweb.com)",
             "ShowyouBot (http://showyou.com/crawler)",
         ):
-            self.assertTrue(is_automated(text), text)
+            self.assertTrue(clients.is_automated(text), text)
         cubot = (
             "Mozilla/5.0 (Linux; Android 4.2.1; CUBOT ONE Build/JOP40D) AppleWebKit/537.36 "
             "(KHTML, like Gecko) Chrome/27.0.1453.90 Mobile Safari/537.36"
         )
-        self.assertFalse(is_automated(cubot))
+        self.assertFalse(clients.is_automated(cubot))

@@ -8,14 +8,13 @@ import time
 from odoo.exceptions import ValidationError
 from odoo.tests import mute_logger, tagged
 
-from ..models.call_tracking_provider_generic import (
-    SIGNATURE_HEADER,
-    SIGNATURE_TOLERANCE,
-    generic_signature,
-)
-from ..models.call_tracking_provider_secret import MIN_SECRET_LENGTH
-from ..models.call_tracking_provider_zadarma import ZADARMA_MAX_AGE_LIMIT
+from ..models.call_tracking_provider_generic import SIGNATURE_HEADER, generic_signature
 from .common import SECRET, CallTrackingCommon, CallTrackingHttpCommon
+
+# the contract (docs/developer/security-visitors-and-webhooks.rst)
+SIGNATURE_TOLERANCE = 300  # seconds either way
+MIN_SECRET_LENGTH = 16
+ZADARMA_MAX_AGE_LIMIT = 72  # hours
 
 
 @tagged("post_install", "-at_install")
