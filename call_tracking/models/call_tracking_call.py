@@ -7,7 +7,7 @@ from psycopg2.errors import UniqueViolation
 
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, mute_logger
 from odoo.tools.sql import create_index
 
 from ..exceptions import ConcurrentCreation, WebhookSignatureError
@@ -36,6 +36,8 @@ ATTRIBUTION_METHODS = [
     ("default", "Default number"),
     ("unknown", "Unknown number"),
 ]
+# the unique constraint of a provider's call id (see _create_or_lock)
+CALL_ID_CONSTRAINT = "call_tracking_call_provider_call_uniq"
 # notification emails queued by the webhook leave with the next cron poll
 MAIL_QUEUE_DELAY = timedelta(seconds=1)
 EVENT_TYPES = ("call_start", "call_update", "call_end")
@@ -340,9 +342,9 @@ class CallTrackingCall(models.Model):
         ``end`` (naive UTC datetimes), ``duration``, ``talk_duration``
         (seconds), ``status`` (a key of ``CALL_STATUS``), ``recording_url``.
 
-        Each call row is inserted or locked first (``INSERT ... ON CONFLICT``
-        takes the row lock), so two workers receiving the same call serialise
-        on it and only one of them creates the lead.
+        Each call is created (``create()``) or locked first (see
+        :meth:`_create_or_lock`), so two workers receiving the same call
+        serialise on it and only one of them creates the lead.
 
         The notification emails the processing queues (see ``mail.mail``)
         have the mail queue run within a minute.
@@ -350,70 +352,69 @@ class CallTrackingCall(models.Model):
         Call = self.with_context(call_tracking_mail_queue_soon=True)
         calls = Call.browse()
         for event in events:
-            call = Call._upsert_and_lock(provider, event["call_id"])
+            call = Call._create_or_lock(provider, event["call_id"])
             call._apply_webhook_event(event)
             calls |= call
         return calls
 
     @api.model
-    def _upsert_and_lock(self, provider, provider_call_id):
-        """Insert the call row if missing and lock it ``FOR UPDATE``.
+    def _create_or_lock(self, provider, provider_call_id):
+        """The call of ``provider_call_id``, created through ``create()`` if
+        missing, and locked ``FOR UPDATE`` for merging the event.
 
-        ``ON CONFLICT DO UPDATE`` locks the existing row; under Odoo's
-        REPEATABLE READ a row committed by a concurrent transaction after our
-        snapshot raises a serialization failure instead, which makes Odoo
-        retry the whole request with a fresh snapshot.
-
-        The statement returns the row's columns, which go into the cache as
-        a read would put them: the call is not read again.
+        An existing call is locked first. A missing one is created in a
+        savepoint: the INSERT of a concurrent transaction creating the same
+        call waits on the unique index until that one ends, then fails with
+        the unique constraint's violation; the call is then found and locked.
+        Under Odoo's REPEATABLE READ a row committed after this transaction's
+        snapshot is invisible to it (and locking a row changed since raises a
+        serialization failure): Odoo retries the whole request with a fresh
+        snapshot (``ConcurrentCreation``), which finds the call.
         """
-        self.flush_model()
-        now = fields.Datetime.now()
-        columns = self._get_upsert_cached_fields()
+        call = self._lock_existing(provider, provider_call_id)
+        if call:
+            return call
+        try:
+            # a violation is expected under concurrency: no "bad query" line
+            with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
+                return self.create(
+                    {
+                        "provider_id": provider.id,
+                        "provider_call_id": provider_call_id,
+                        "company_id": provider.company_id.id,
+                    }
+                )
+        except UniqueViolation as exc:
+            if exc.diag.constraint_name != CALL_ID_CONSTRAINT:
+                raise
+            call = self._lock_existing(provider, provider_call_id)
+            if not call:
+                raise ConcurrentCreation(
+                    f"call {provider_call_id!r} created by a concurrent request"
+                ) from exc
+            return call
+
+    @api.model
+    def _lock_existing(self, provider, provider_call_id):
+        """The stored call of ``provider_call_id``, locked ``FOR UPDATE``
+        (raw SQL for the lock only), or an empty recordset."""
+        self.flush_model(["provider_id", "provider_call_id"])
         self.env.cr.execute(
             SQL(
                 """
-                INSERT INTO call_tracking_call
-                    (provider_id, provider_call_id, company_id, status,
-                     create_uid, write_uid, create_date, write_date)
-                VALUES (%(provider)s, %(call_id)s, %(company)s, 'in_progress',
-                        %(uid)s, %(uid)s, %(now)s, %(now)s)
-                ON CONFLICT (provider_id, provider_call_id)
-                DO UPDATE SET write_date = EXCLUDED.write_date
-                RETURNING id, %(columns)s
+                SELECT id FROM call_tracking_call
+                 WHERE provider_id = %s AND provider_call_id = %s
+                   FOR UPDATE
                 """,
-                provider=provider.id,
-                call_id=provider_call_id,
-                company=provider.company_id.id,
-                uid=self.env.uid,
-                now=now,
-                columns=SQL(", ").join(SQL.identifier(field.name) for field in columns),
+                provider.id,
+                provider_call_id,
             ),
             # a serialization failure is expected under concurrency (Odoo
             # retries the request): not an error worth a log line
             log_exceptions=False,
         )
         row = self.env.cr.fetchone()
-        call = self.browse(row[0])
-        call.invalidate_recordset()
-        for field, value in zip(columns, row[1:], strict=True):
-            self.env.cache.insert_missing(call, field, [value])
-        return call
-
-    @api.model
-    def _get_upsert_cached_fields(self):
-        """The fields a read of the call prefetches (plain columns; no
-        translation or binary here) that the upsert returns."""
-        return [
-            field
-            for field in self._fields.values()
-            if field.store
-            and field.column_type
-            and field.prefetch is True
-            and field.name != "id"
-            and not field.translate
-            and field.type != "binary"
-        ]
+        return self.browse(row[0] if row else ())
 
     def _apply_webhook_event(self, event):
         """Merge one event into the locked call: an end never gets
@@ -769,10 +770,10 @@ class CallTrackingCall(models.Model):
         Number.flush_model(["number", "company_id", "pool_id"])
         self.env["res.company"].flush_model(["call_tracking_default_number"])
         self.env["call.tracking.pool"].flush_model(["company_id", "default_number"])
-        [(number_id, pool_id, is_default)] = self.env.execute_query(
+        [(number_id, is_default)] = self.env.execute_query(
             SQL(
                 """
-            SELECT n.id, n.pool_id,
+            SELECT n.id,
                    EXISTS (SELECT 1 FROM res_company
                             WHERE id = %(company)s
                               AND call_tracking_default_number = %(number)s)
@@ -786,10 +787,7 @@ class CallTrackingCall(models.Model):
                 number=called_number,
             )
         )
-        number = Number.browse(number_id)
-        if number:
-            self.env.cache.insert_missing(number, Number._fields["pool_id"], [pool_id])
-        return number, is_default
+        return Number.browse(number_id), is_default
 
     def _get_utm_values(self, session, channel):
         """UTM records of the visit (its raw utm_* values, found or created)
@@ -864,29 +862,10 @@ class CallTrackingCall(models.Model):
                 lead.visitor_ids = [fields.Command.link(self.session_id.visitor_id.id)]
         else:
             values = self._prepare_lead_values()
-            self._prefetch_lead_creation(values)
             lead = (
                 self.env["crm.lead"].with_context(**self._get_lead_create_context()).create(values)
             )
         self.write({"lead_id": lead.id, "user_id": lead.user_id.id, "team_id": lead.team_id.id})
-
-    def _prefetch_lead_creation(self, values):
-        """Read in one query each what creating the lead would read one
-        record at a time: the users (the current one, author of the creation
-        message, and the salesperson, who follows the lead) and the contacts
-        (the author's, for the message, and the company's, whose country
-        reads the lead's phone number)."""
-        users = self.env["res.users"].browse(
-            dict.fromkeys(uid for uid in (self.env.uid, values.get("user_id")) if uid)
-        )
-        users.fetch(self._get_prefetched_fields(users))
-        partners = self.env.user.partner_id | self.env.company.partner_id
-        partners.fetch(self._get_prefetched_fields(partners))
-
-    @api.model
-    def _get_prefetched_fields(self, records):
-        """The fields a first read of ``records`` loads together."""
-        return [fname for fname, field in records._fields.items() if field.prefetch is True]
 
     def _get_lead_create_context(self):
         """Context of the lead creation (hook).

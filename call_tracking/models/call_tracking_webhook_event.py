@@ -1,7 +1,6 @@
 import base64
 import json
 import logging
-from contextlib import contextmanager
 from urllib.parse import parse_qsl
 
 from psycopg2.errors import UniqueViolation
@@ -151,45 +150,6 @@ class CallTrackingWebhookEvent(models.Model):
         values = self._prepare_request_values(provider, request_data, max_body=REJECTED_BODY_BYTES)
         return self.create({**values, "state": "rejected", "error_message": reason})
 
-    @api.model
-    def _insert_entry(self, provider, values):
-        """Store one inbox entry of ``provider`` as ``create`` stores it, in
-        one INSERT without the rest of ``create`` (every provider request
-        stores one): the defaults added, the values converted by their
-        fields, the company of the provider (the stored related field),
-        creator, writer and their dates (the transaction's time), and the
-        dependent caches told (``modified``). The model has no Python
-        constraint, inverse or other stored computed field, and the caller
-        runs in sudo (the route's provider look-up)."""
-        values = self._add_missing_default_values(values)
-        now = self.env.cr.now()
-        values.update(
-            company_id=provider.company_id.id,
-            create_uid=self.env.uid,
-            create_date=now,
-            write_uid=self.env.uid,
-            write_date=now,
-        )
-        columns = [self._fields[fname] for fname in values]
-        [(entry_id,)] = self.env.execute_query(
-            SQL(
-                "INSERT INTO %s (%s) VALUES (%s) RETURNING id",
-                SQL.identifier(self._table),
-                SQL(", ").join(SQL.identifier(field.name) for field in columns),
-                SQL(", ").join(
-                    field.convert_to_column_insert(values[field.name], self, values)
-                    for field in columns
-                ),
-            )
-        )
-        entry = self.browse(entry_id)
-        # the references in cache, so that telling their inverses reads nothing
-        for field in columns:
-            if field.type == "many2one":
-                self.env.cache.insert_missing(entry, field, [values[field.name] or None])
-        entry.modified(list(values), create=True)
-        return entry
-
     def _get_request_data(self):
         """Rebuild the request_data of the stored request (for reprocessing)."""
         self.ensure_one()
@@ -237,12 +197,10 @@ class CallTrackingWebhookEvent(models.Model):
         both are rolled back only when Odoo retries the whole request after
         a concurrency error."""
         values = self._prepare_request_values(provider, request_data)
-        # one request per transaction: its savepoint needs no release (see
-        # _run_processing)
         events, outcome, error = self._run_processing(
-            provider, request_data, values["body_truncated"], release=False
+            provider, request_data, values["body_truncated"]
         )
-        entry = self._insert_entry(provider, {**values, **outcome})
+        entry = self.create({**values, **outcome})
         if error:
             raise error from error.__cause__
         return entry, events
@@ -263,23 +221,17 @@ class CallTrackingWebhookEvent(models.Model):
         return events
 
     @api.model
-    def _run_processing(self, provider, request_data, body_truncated=False, release=True):
+    def _run_processing(self, provider, request_data, body_truncated=False):
         """Parse a verified request and apply its events in a savepoint:
         ``(events, the entry's outcome values, None)``, or after a failure
         (rolled back to the savepoint) ``([], the entry's error values, the
-        WebhookError to raise)``.
-
-        Without ``release``, a successful processing leaves its savepoint
-        open: PostgreSQL ends it with the transaction, which spares the
-        request a round trip. Only for one processing per transaction (a
-        provider's request); a loop over entries (reprocessing) releases
-        each, so that savepoints do not nest."""
+        WebhookError to raise)``."""
         try:
             if body_truncated:
                 raise WebhookBodyTooLargeError(
                     self.env._("The body was not kept whole: it cannot be processed.")
                 )
-            with self._processing_savepoint(release):
+            with self.env.cr.savepoint():
                 events = provider._parse_webhook_events(request_data)
                 calls = self.env["call.tracking.call"]._process_webhook_events(provider, events)
         except WebhookError as exc:
@@ -313,23 +265,6 @@ class CallTrackingWebhookEvent(models.Model):
             "event_type": ", ".join(sorted({e.get("event") or "" for e in events}))[:64],
         }
         return events, outcome, None
-
-    @contextmanager
-    def _processing_savepoint(self, release=True):
-        """``cr.savepoint()`` (flushed on entry and on success, rolled back
-        and its cache cleared on failure), left open on success unless
-        ``release``."""
-        savepoint = self.env.cr.savepoint()
-        if release:
-            with savepoint:
-                yield
-            return
-        try:
-            yield
-            self.env.cr.flush()
-        except BaseException:
-            savepoint.close(rollback=True)
-            raise
 
     def _processing_failed(self, provider, exc):
         """The outcome of an unexpected processing failure: logged, kept on
