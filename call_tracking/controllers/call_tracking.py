@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 from odoo import http
 from odoo.http import request
 
-from ..models.call_tracking_session import VISIT_ID_FIELDS
+from ..const import VISIT_ID_FIELDS
 from ..models.website import origin_of
 from .limits import body_limit
 

@@ -14,6 +14,8 @@ from . import call_tracking_number
 from . import call_tracking_channel
 from . import call_tracking_session
 from . import call_tracking_session_history
+from . import call_tracking_session_lease
+from . import call_tracking_session_retention
 from . import call_tracking_client
 from . import call_tracking_refusal
 from . import call_tracking_call

@@ -9,22 +9,18 @@ from odoo import api, fields, models
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL
 
+from ..const import MAX_BODY_BYTES, REJECTED_BODY_BYTES, SIGNED_KEY_CONSTRAINT
 from ..exceptions import (
     WebhookBodyTooLargeError,
     WebhookError,
     WebhookProcessingError,
     WebhookSignatureError,
 )
+from ..tools.retention import purge_batch
 
 _logger = logging.getLogger(__name__)
 
-# The largest webhook body accepted (the route's max_content_length).
-MAX_BODY_BYTES = 256 * 1024
-# What is kept of the body of a request refused for its signature.
-REJECTED_BODY_BYTES = 4 * 1024
 PURGE_BATCH = 10000
-# the unique constraint of call.tracking.call on a provider's signed values
-SIGNED_KEY_CONSTRAINT = "call_tracking_call_provider_signed_key_uniq"
 # the headers kept in the inbox, compared lower-cased (HTTP names are not
 # case-sensitive)
 KEPT_HEADERS_LOWER = frozenset(
@@ -320,27 +316,17 @@ class CallTrackingWebhookEvent(models.Model):
         """Delete the inbox entries older than their company's retention,
         one batch per run; the cron is re-triggered while some remain."""
         self.env["res.company"].flush_model(["call_tracking_webhook_retention_days"])
-        self.flush_model()
-        rows = self.env.execute_query(
+        return purge_batch(
+            self,
             SQL(
                 """
-            WITH old AS (
                 SELECT e.id
                   FROM call_tracking_webhook_event e
                   JOIN res_company c ON c.id = e.company_id
                  WHERE e.received_at < (now() AT TIME ZONE 'UTC')
                            - c.call_tracking_webhook_retention_days * interval '1 day'
-                 LIMIT %(limit)s
-            )
-            DELETE FROM call_tracking_webhook_event e USING old WHERE e.id = old.id
-            RETURNING e.id
-                """,
-                limit=batch_size,
-            )
+                """
+            ),
+            batch_size,
+            "old webhook inbox entries",
         )
-        self.invalidate_model()
-        done = len(rows)
-        # a full batch: maybe more to purge, the cron runs again soon
-        self.env["ir.cron"]._notify_progress(done=done, remaining=int(done == batch_size))
-        _logger.info("call_tracking: purged %s old webhook inbox entries", done)
-        return done
