@@ -15,9 +15,17 @@ from . import call_tracking_pool_stat
 from . import call_tracking_number
 from . import call_tracking_channel
 from . import call_tracking_session
+from . import call_tracking_session_history
+from . import call_tracking_session_lease
+from . import call_tracking_session_retention
 from . import call_tracking_client
 from . import call_tracking_refusal
 from . import call_tracking_call
+from . import call_tracking_call_ingest
+from . import call_tracking_call_spam
+from . import call_tracking_call_attribution
+from . import call_tracking_call_lead
+from . import call_tracking_call_note
 from . import call_tracking_blocked_number
 from . import crm_lead
 from . import mail_mail

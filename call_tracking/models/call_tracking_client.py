@@ -1,4 +1,18 @@
-from odoo import fields, models
+import hashlib
+import hmac
+from typing import NamedTuple
+
+from odoo import api, fields, models, tools
+from odoo.tools import SQL
+
+
+class ClientGuard(NamedTuple):
+    """A company's limits on what one client may hold (cached per company)."""
+
+    secret: bytes
+    cap_address: int
+    cap_network: int
+    lifetime_minutes: int
 
 
 class CallTrackingClient(models.Model):
@@ -20,3 +34,42 @@ class CallTrackingClient(models.Model):
     _sql_constraints = [
         ("company_key_uniq", "unique(company_id, key_hash)", "One row per client and company."),
     ]
+
+    @api.model
+    @tools.ormcache("company_id")
+    def _get_guard(self, company_id):
+        """The company's caps of live leases per client address and network,
+        its maximum lease lifetime, and the key of the client hashes (derived
+        from the database secret, which only system administrators read).
+        Cached per worker; cleared when the company's settings change."""
+        company_sudo = self.env["res.company"].sudo().browse(company_id)
+        database_secret = self.env["ir.config_parameter"].sudo().get_param("database.secret")
+        secret = hmac.new(
+            (database_secret or self.env.cr.dbname).encode(),
+            b"call_tracking.client_hash",
+            hashlib.sha256,
+        ).digest()
+        return ClientGuard(
+            secret=secret,
+            cap_address=max(company_sudo.call_tracking_lease_cap_address, 0),
+            cap_network=max(company_sudo.call_tracking_lease_cap_network, 0),
+            lifetime_minutes=max(int(company_sudo.call_tracking_lease_lifetime_hours * 60), 1),
+        )
+
+    @api.model
+    def _lock_query(self, values, clock):
+        """Upsert the rows of the client's address and network: the row
+        locks that serialize the leases of one client."""
+        return SQL(
+            """
+            INSERT INTO call_tracking_client (company_id, key_hash, last_lease_at)
+            VALUES (%(company)s, %(address)s, %(now)s), (%(company)s, %(network)s, %(now)s)
+            ON CONFLICT (company_id, key_hash)
+            DO UPDATE SET last_lease_at = EXCLUDED.last_lease_at
+            RETURNING 1
+            """,
+            company=values["company_id"],
+            address=values["client_hash"],
+            network=values["client_net_hash"],
+            now=clock,
+        )

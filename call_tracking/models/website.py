@@ -1,5 +1,4 @@
 import re
-from types import MappingProxyType
 from urllib.parse import urlsplit
 
 from odoo import api, fields, models, tools
@@ -44,7 +43,6 @@ class Website(models.Model):
             "company_id",
             "call_tracking_cookie_days",
             "call_tracking_cookie_domain",
-            "cookies_bar",
         )
     )
 
@@ -175,32 +173,6 @@ class Website(models.Model):
         website; from the cached set of every website."""
         setup = self._call_tracking_get_setups().get(website_id)
         return setup[2:] if setup else (MAX_COOKIE_DAYS, "")
-
-    @api.model
-    @tools.ormcache()
-    def _call_tracking_get_cookies_bars(self):
-        """{website id: whether it shows the cookie bar (``cookies_bar``)} of
-        every website; cached, cleared when a website changes."""
-        websites_sudo = self.sudo().with_context(active_test=False).search([])
-        return MappingProxyType({w.id: bool(w.cookies_bar) for w in websites_sudo})
-
-    @api.model
-    def _call_tracking_prime_cookies_bar(self):
-        """Put ``cookies_bar`` of every website into the transaction's cache
-        from a cached look-up, where it is not there already.
-
-        The website module's ``ir.http._is_allowed_cookie`` reads it (on the
-        request's current website) for every optional cookie; on the number
-        endpoint's fresh transaction that read would fetch every column of
-        the website, with the public user's access checks: the most
-        expensive part of an answer. The values are the stored ones (the
-        cache is cleared whenever a website is written)."""
-        field = self._fields["cookies_bar"]
-        cache = self.env.cache
-        for website_id, bar in self._call_tracking_get_cookies_bars().items():
-            website = self.browse(website_id)
-            if not cache.contains(website, field):
-                cache.set(website, field, field.convert_to_cache(bar, website))
 
     @api.model
     @tools.ormcache()

@@ -27,3 +27,4 @@ from . import test_screenshots
 from . import test_conversions
 from . import test_visitor_trust
 from . import test_webhook_replay
+from . import test_call_extensibility
