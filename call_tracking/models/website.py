@@ -1,4 +1,5 @@
 import re
+from types import MappingProxyType
 from urllib.parse import urlsplit
 
 from odoo import api, fields, models, tools
