@@ -8,6 +8,7 @@ from . import call_tracking_provider_secret
 from . import call_tracking_webhook_event
 from . import res_company
 from . import res_config_settings
+from . import res_company_client_caps
 from . import website
 from . import ir_http
 from . import call_tracking_pool
@@ -17,6 +18,7 @@ from . import call_tracking_channel
 from . import call_tracking_session
 from . import call_tracking_session_history
 from . import call_tracking_session_lease
+from . import call_tracking_session_caps
 from . import call_tracking_session_retention
 from . import call_tracking_client
 from . import call_tracking_refusal

@@ -9,7 +9,6 @@ from odoo.tools.sql import create_index
 
 from ..const import DEVICE_CLASS_SELECTION, VISIT_ID_FIELDS, VISIT_WINDOW_MINUTES
 from ..tools.clients import (
-    client_hashes,
     is_automated,
     parse_device,
     scrub_url,
@@ -307,13 +306,16 @@ class CallTrackingSession(models.Model):
             return self._assign_dynamic(
                 company, setup, channel, touch, key, prev, values, clock, remote_addr
             )
-        row = self._insert_session(
+        # capped per client like leases (call_tracking_session_caps.py)
+        row = self._note_client(company.id, values, remote_addr) and self._insert_session(
             values,
             clock,
             mode=mode,
             number_id=channel.number_id if mode == "static" else None,
             minutes=VISIT_WINDOW_MINUTES,
         )
+        if not row:
+            return self._answer_refused(company, setup, touch, key, "over_cap", clock, channel)
         return self._answer(row, channel, setup, key)
 
     @api.model
@@ -361,15 +363,11 @@ class CallTrackingSession(models.Model):
         guard = self.env["call.tracking.client"]._get_guard(company.id)
         # the visitor's previous number first, if it is free
         preferred = prev and self._last_dynamic_number(company, key, prev)
-        client = None
-        if remote_addr is not None:
-            client = client_hashes(guard.secret, remote_addr)
-            if client is None:
-                # a client that cannot be told apart gets no lease
-                return self._answer_refused(
-                    company, setup, touch, key, "over_cap", clock, channel=channel
-                )
-            values["client_hash"], values["client_net_hash"] = client
+        if not self._note_client(company.id, values, remote_addr):
+            # a client that cannot be told apart gets no lease
+            return self._answer_refused(
+                company, setup, touch, key, "over_cap", clock, channel=channel
+            )
         leased = self._lease_number(channel, values, preferred, clock, guard=guard)
         if leased and leased["refused"]:
             return self._answer_refused(
@@ -385,6 +383,10 @@ class CallTrackingSession(models.Model):
             pool_id=channel.pool_id,
             minutes=channel.hold_minutes,
         )
+        if not row:  # over the client's cap of new visits
+            return self._answer_refused(
+                company, setup, touch, key, "over_cap", clock, channel=channel
+            )
         return self._answer(row, channel, setup, key)
 
     @api.model
@@ -582,7 +584,7 @@ class CallTrackingSession(models.Model):
             "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
             "gclid", "fbclid", "yclid", "ga_client_id", "referrer", "landing_url",
             "device_class", "os_name", "browser", "client_hash", "client_net_hash",
-            "gbraid", "wbraid", *VISIT_ID_FIELDS,
+            "client_site_hash", "gbraid", "wbraid", *VISIT_ID_FIELDS,
         ]  # fmt: skip
         return columns, [values.get(c) or None for c in columns]
 
@@ -594,7 +596,9 @@ class CallTrackingSession(models.Model):
 
     @api.model
     def _insert_session(self, values, clock, mode, number_id=None, pool_id=None, minutes=0):
-        """A session without a lease: static, default, or a pool's fallback."""
+        """A session without a lease: static, default, or a pool's fallback;
+        None when the client (``values``' hashes) is over its cap of new
+        visits (:meth:`_visit_cap_sql`)."""
         columns, params = self._session_columns_sql(values)
         return self._execute_returning(
             SQL(
@@ -602,9 +606,10 @@ class CallTrackingSession(models.Model):
             INSERT INTO call_tracking_session (%(columns)s, mode, number_id, pool_id,
                 assigned_at, last_seen_at, expires_at,
                 create_uid, create_date, write_uid, write_date)
-            VALUES (%(params)s, %(mode)s, %(number)s, %(pool)s,
-                    %(now)s, %(now)s, %(now)s + %(minutes)s * interval '1 minute',
-                    %(uid)s, %(now)s, %(uid)s, %(now)s)
+            SELECT %(params)s, %(mode)s, %(number)s, %(pool)s,
+                   %(now)s, %(now)s, %(now)s + %(minutes)s * interval '1 minute',
+                   %(uid)s, %(now)s, %(uid)s, %(now)s
+             WHERE %(allowed)s
          RETURNING id, mode,
                    (SELECT n.number FROM call_tracking_number n WHERE n.id = %(number)s)
                    AS number,
@@ -618,6 +623,7 @@ class CallTrackingSession(models.Model):
                 now=clock,
                 minutes=minutes,
                 uid=self.env.uid,
+                allowed=self._visit_cap_sql(values, clock),
             )
         )
 

@@ -229,18 +229,28 @@ class CallTrackingSession(models.Model):
              WHERE client_net_hash = %(network)s AND company_id = %(company)s
                AND mode = 'dynamic' AND expires_at > %(now)s
         ),
+        site AS (
+            SELECT count(*) AS by_site
+              FROM call_tracking_session
+             WHERE client_site_hash = %(site)s AND company_id = %(company)s
+               AND mode = 'dynamic' AND expires_at > %(now)s
+        ),
         allowed AS (
             SELECT (%(cap_address)s = 0 OR by_address < %(cap_address)s)
-               AND (%(cap_network)s = 0 OR by_network < %(cap_network)s) AS ok
-              FROM held, (SELECT count(*) FROM client) AS locked
+               AND (%(cap_network)s = 0 OR by_network < %(cap_network)s)
+               AND (%(cap_site)s = 0 OR by_site < %(cap_site)s) AS ok
+              FROM held, site, (SELECT count(*) FROM client) AS locked
         ),""",
                 lock=self.env["call.tracking.client"]._lock_query(values, clock),
                 address=values["client_hash"],
                 network=values["client_net_hash"],
+                # an IPv4 client has no site: NULL matches no row
+                site=values.get("client_site_hash"),
                 company=values["company_id"],
                 now=clock,
                 cap_address=guard.cap_address,
                 cap_network=guard.cap_network,
+                cap_site=guard.cap_site,
             )
         else:
             client = SQL("allowed AS (SELECT TRUE AS ok),")

@@ -15,7 +15,15 @@ from odoo.tests import BaseCase, tagged
 
 from odoo.addons.call_tracking.tools import clients
 
-from .common import GOOGLE_ADS_URL, CallTrackingCommon, CallTrackingHttpCommon
+from .common import (
+    BROWSER_UA,
+    FALLBACK,
+    GOOGLE_ADS_URL,
+    PAGE_URL,
+    SEO,
+    CallTrackingCommon,
+    CallTrackingHttpCommon,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -197,3 +205,67 @@ class TestBrowserCorpus(BaseCase):
             "(KHTML, like Gecko) Chrome/27.0.1453.90 Mobile Safari/537.36"
         )
         self.assertFalse(clients.is_automated(cubot))
+
+
+@tagged("post_install", "-at_install")
+class TestAnonymousWriteCaps(CallTrackingCommon):
+    """Finding 7: every anonymous write is capped per client."""
+
+    def assign_as(self, remote_addr, url=GOOGLE_ADS_URL, **kwargs):
+        return self.assign(url, user_agent=BROWSER_UA, remote_addr=remote_addr, **kwargs)
+
+    def client_sessions(self):
+        Session = self.env["call.tracking.session"].sudo()
+        return Session.search_count([("client_net_hash", "!=", False)])
+
+    def test_static_and_default_answers_are_capped_per_client(self):
+        # visits without a lease: thirty times the lease caps per half hour
+        self.env["res.config.settings"].create(
+            {"call_tracking_lease_cap_address": 1, "call_tracking_lease_cap_network": 2}
+        ).execute()
+        seo = {"url": PAGE_URL, "referrer": "https://www.google.com/"}
+        for _visit in range(40):
+            answer = self.assign_as("10.0.0.1", **seo)
+            # the visitor sees the channel's number either way
+            self.assertEqual((answer["mode"], answer["number"]), ("static", SEO))
+        self.assertEqual(self.client_sessions(), 30, "per address")
+        for _visit in range(40):
+            answer = self.assign_as("10.0.0.2", url=PAGE_URL)  # the default channel
+            self.assertEqual(answer["mode"], "static")
+        self.assertEqual(self.client_sessions(), 60, "per network (/24)")
+        self.assertEqual(self.assign_as("10.0.0.3", **seo)["number"], SEO)
+        self.assertEqual(self.client_sessions(), 60)
+        # another network is not concerned; the window moves on
+        self.assign_as("10.0.1.1", **seo)
+        self.assertEqual(self.client_sessions(), 61)
+        self.time_passes(31)
+        self.assign_as("10.0.0.3", **seo)
+        self.assertEqual(self.client_sessions(), 62)
+
+    def test_ipv6_caps_per_network_and_site(self):
+        """A /48 holds 65,536 /64 networks: capped as a site too."""
+        self.env["res.config.settings"].create(
+            {
+                "call_tracking_lease_cap_address": 0,
+                "call_tracking_lease_cap_network": 1,
+                "call_tracking_lease_cap_site": 2,
+            }
+        ).execute()
+        self.assertEqual(self.assign_as("2001:db8:0:1::1")["mode"], "dynamic")
+        self.assertEqual(self.assign_as("2001:db8:0:1::2")["mode"], "default", "one /64")
+        self.assertEqual(self.assign_as("2001:db8:0:2::1")["mode"], "dynamic")
+        third = self.assign_as("2001:db8:0:3::1")
+        self.assertEqual((third["mode"], third["number"]), ("default", FALLBACK), "one /48")
+        self.assertEqual(self.assign_as("2001:db8:1:1::1")["mode"], "dynamic", "another /48")
+        # the site is kept only as a keyed hash, IPv4 clients have none
+        sessions = (
+            self.env["call.tracking.session"]
+            .sudo()
+            .search([("mode", "=", "dynamic"), ("client_net_hash", "!=", False)])
+        )
+        self.assertEqual(len(sessions), 3)
+        self.assertEqual(len(set(sessions.mapped("client_site_hash"))), 2)
+        self.assign_as("10.9.9.9", url=PAGE_URL)
+        self.assertFalse(
+            self.env["call.tracking.session"].sudo().search([], limit=1).client_site_hash
+        )

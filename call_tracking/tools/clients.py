@@ -203,6 +203,24 @@ def client_hashes(secret, remote_addr):
     return digest(f"a:{address}"), digest(f"n:{network}")
 
 
+def client_site_hash(secret, remote_addr):
+    """The keyed hash of an IPv6 client's site, its /48 (the usual
+    allocation of one customer: 65,536 /64 networks), for the caps per
+    site; None for an IPv4 client (its /24 is its network already) or an
+    unreadable address. Same key and digest as :func:`client_hashes`."""
+    if not remote_addr or not isinstance(remote_addr, str) or len(remote_addr) > 64:
+        return None
+    try:
+        address = ipaddress.ip_address(remote_addr.strip().split("%", 1)[0])
+    except ValueError:
+        return None
+    if address.version == 4 or address.ipv4_mapped:
+        return None
+    site = ipaddress.ip_network(f"{address}/48", strict=False)
+    key = secret.encode() if isinstance(secret, str) else secret
+    return hmac.new(key, f"s:{site}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
 def scrub_url(url, keep=()):
     """What is stored of a landing page or referrer: scheme, host, path and
     only the marketing query parameters (``utm_*``, the ad click ids, and
