@@ -258,6 +258,12 @@ def file_lock(name):
 # ------------------------------------------------------------------ module
 
 
+# Installed with the module for its Odoo tests only, not dependencies of it:
+# base_automation, whose rules on calls the tests check fire (an Odoo user's
+# first customisation). Its own dependencies are in the template already.
+TEST_MODULES = ("base_automation",)
+
+
 def manifest(module=MODULE):
     return ast.literal_eval((ROOT / module / "__manifest__.py").read_text())
 

@@ -8,7 +8,8 @@
    of the template, same placeholders and markup, msgfmt --check), one check;
 2. Odoo's own test runner on a fresh database copied from a cached template
    (the module's dependencies installed with demo data):
-   ``-i call_tracking --test-enable --test-tags /call_tracking``;
+   ``-i call_tracking,base_automation --test-enable --test-tags /call_tracking``
+   (base_automation: test-only, devlib.TEST_MODULES);
 3. pytest on tests/ against a real Odoo server on that same database (and
    the packaging and deployment checks: tests/test_packaging.py,
    tests/test_deploy.py).
@@ -165,12 +166,14 @@ class OdooEcho:
 
 
 def run_odoo_tests(tally, logdir, db, test_tags, timeout):
-    section(f"Odoo tests: -i {MODULE} --test-tags {test_tags} on database {db}")
+    # the module and the test-only modules its tests need (not dependencies)
+    modules = ",".join((MODULE, *devlib.TEST_MODULES))
+    section(f"Odoo tests: -i {modules} --test-tags {test_tags} on database {db}")
     log = logdir / "odoo-tests.log"
     started = time.monotonic()
     rc = devlib.run_odoo(
         [
-            "-d", db, f"--db-filter=^{db}$", "-i", MODULE, "--test-enable",
+            "-d", db, f"--db-filter=^{db}$", "-i", modules, "--test-enable",
             f"--test-tags={test_tags}", "--stop-after-init", "--log-level=test",
             "--max-cron-threads=0", "--http-interface=127.0.0.1",
             f"--http-port={devlib.free_port()}", f"--gevent-port={devlib.free_port()}",

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 from odoo import http
 from odoo.http import request
 
-from ..models.call_tracking_session import VISIT_ID_FIELDS
+from ..const import VISIT_ID_FIELDS
 from ..models.website import origin_of
 from .limits import body_limit
 
@@ -191,9 +191,6 @@ class CallTrackingController(http.Controller):
         if not key or not VISITOR_KEY_RE.match(key):
             return
         days, domain = request.env["website"]._call_tracking_get_cookie_setup(website_sudo.id)
-        # the optional-cookie check below reads the current website's cookie
-        # bar: from a cached look-up, not a read of the whole website
-        request.env["website"]._call_tracking_prime_cookies_bar()
         host = (urlsplit("//" + request.httprequest.host).hostname or "").lower()
         if domain and host != domain and not host.endswith("." + domain):
             domain = None  # another host: the browser would refuse the cookie

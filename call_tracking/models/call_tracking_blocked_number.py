@@ -49,3 +49,18 @@ class CallTrackingBlockedNumber(models.Model):
         self.env["call.tracking.number"]._normalise_vals(
             "number", vals_list, records=records, label=self.env._("The blocked number")
         )
+
+    @api.model
+    def _get_blocked_callers(self, pairs):
+        """The ``(company id, caller number)`` of ``pairs`` that are on their
+        company's blocklist (active entries): one query."""
+        if not pairs:
+            return set()
+        blocked_sudo = self.sudo().search_fetch(
+            [
+                ("company_id", "in", list({company_id for company_id, _number in pairs})),
+                ("number", "in", list({number for _company_id, number in pairs})),
+            ],
+            ["company_id", "number"],
+        )
+        return {(entry.company_id.id, entry.number) for entry in blocked_sudo} & set(pairs)

@@ -8,8 +8,10 @@ from psycopg2 import errors as pg_errors
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
+from odoo.tools.sql import create_index
 
 from ..tools.conversions import backoff_seconds, clip_answer
+from ..tools.retention import purge_batch
 from .call_tracking_destination import TRIGGERS, PlatformError
 
 _logger = logging.getLogger(__name__)
@@ -82,19 +84,14 @@ class CallTrackingConversion(models.Model):
     def init(self):
         res = super().init()
         # the cron's claim: due conversions in order
-        self.env.cr.execute(
-            SQL(
-                "CREATE INDEX IF NOT EXISTS call_tracking_conversion_due_idx "
-                "ON call_tracking_conversion (next_try_at, id) "
-                "WHERE state IN ('pending', 'failed', 'sent') AND next_try_at IS NOT NULL"
-            )
+        create_index(
+            self.env.cr,
+            "call_tracking_conversion_due_idx",
+            self._table,
+            ["next_try_at", "id"],
+            where="state IN ('pending', 'failed', 'sent') AND next_try_at IS NOT NULL",
         )
-        self.env.cr.execute(
-            SQL(
-                "CREATE INDEX IF NOT EXISTS call_tracking_conversion_call_idx "
-                "ON call_tracking_conversion (call_id)"
-            )
-        )
+        create_index(self.env.cr, "call_tracking_conversion_call_idx", self._table, ["call_id"])
         return res
 
     # ------------------------------------------------------------------
@@ -370,22 +367,16 @@ class CallTrackingConversion(models.Model):
     def _cron_purge(self, days=365, batch_size=PURGE_BATCH):
         """Delete conversions older than ``days`` that are settled (sent or
         skipped), one batch per run."""
-        self.flush_model()
-        rows = self.env.execute_query(
+        return purge_batch(
+            self,
             SQL(
                 """
-            DELETE FROM call_tracking_conversion WHERE id IN (
                 SELECT id FROM call_tracking_conversion
                  WHERE create_date < now() AT TIME ZONE 'UTC' - %(days)s * interval '1 day'
                    AND state IN ('sent', 'skipped') AND next_try_at IS NULL
-                 LIMIT %(limit)s)
-            RETURNING id
                 """,
                 days=days,
-                limit=batch_size,
-            )
+            ),
+            batch_size,
+            "old conversions",
         )
-        self.invalidate_model()
-        done = len(rows)
-        self.env["ir.cron"]._notify_progress(done=done, remaining=int(done == batch_size))
-        return done

@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL
+from odoo.tools.sql import create_index
 
 from ..tools.phone import example_caller
 
@@ -77,13 +77,12 @@ class CallTrackingNumber(models.Model):
         # the free number idle the longest of a pool, read in order: a lease
         # walks this index from its start (free numbers sort before leased
         # ones) instead of sorting the whole pool
-        self.env.cr.execute(
-            SQL(
-                "CREATE INDEX IF NOT EXISTS call_tracking_number_idle_idx "
-                "ON call_tracking_number "
-                "(pool_id, (COALESCE(lease_expires_at, last_released_at)) NULLS FIRST, id) "
-                "WHERE active AND pool_id IS NOT NULL"
-            )
+        create_index(
+            self.env.cr,
+            "call_tracking_number_idle_idx",
+            self._table,
+            ["pool_id", "(COALESCE(lease_expires_at, last_released_at)) NULLS FIRST", "id"],
+            where="active AND pool_id IS NOT NULL",
         )
         return res
 
@@ -211,3 +210,24 @@ class CallTrackingNumber(models.Model):
             )
             or number
         )
+
+    @api.model
+    def _find_called(self, company, called_number):
+        """``(the number of ``company`` called (archived ones too), whether
+        ``called_number`` is a fallback number: a pool's or the company's
+        default)``. A number is registered once per company."""
+        if not called_number:
+            return self.browse(), False
+        number = self.with_context(active_test=False).search(
+            [("company_id", "=", company.id), ("number", "=", called_number)], limit=1
+        )
+        is_default = company.sudo().call_tracking_default_number == called_number or bool(
+            self.env["call.tracking.pool"]
+            .with_context(active_test=False)
+            .sudo()
+            .search_count(
+                [("company_id", "=", company.id), ("default_number", "=", called_number)],
+                limit=1,
+            )
+        )
+        return number, is_default

@@ -8,13 +8,26 @@ Body::
 
 Signed with ``X-Call-Tracking-Signature: sha256=<hex HMAC-SHA256 of the raw
 body, keyed with the provider secret>``, compared in constant time.
+
+Optionally with a signed timestamp, against replays (backward compatible: a
+signature without ``t=`` still verifies)::
+
+    X-Call-Tracking-Signature: t=<Unix time in seconds>,sha256=<hex HMAC-SHA256 of "<t>." + body>
+
+The timestamp must be within :data:`SIGNATURE_TOLERANCE` seconds of the
+server's clock when the request is received. A sender that always signs
+with ``t=`` cannot be replayed after five minutes: its signatures cover
+``"<t>." + body``, never the body alone, so no captured request gives an
+attacker a signature of the old form.
 """
 
 import hashlib
 import hmac
 import json
+import re
+from datetime import UTC
 
-from odoo import models
+from odoo import fields, models
 
 from ..exceptions import WebhookPayloadError, WebhookSignatureError
 from ..tools.webhook_parsing import parse_datetime, parse_int, parse_str, parse_url
@@ -22,12 +35,33 @@ from .call_tracking_call import EVENT_TYPES, FINAL_STATUSES
 
 SIGNATURE_HEADER = "X-Call-Tracking-Signature"
 GENERIC_STATUSES = FINAL_STATUSES | {"in_progress"}
+# how far a signed timestamp may be from the server's clock (seconds)
+SIGNATURE_TOLERANCE = 300
+_TIMESTAMP_RE = re.compile(r"^[0-9]{1,12}$")
 
 
-def generic_signature(secret, body):
-    """The header value a generic sender puts on ``body`` (bytes)."""
-    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return f"sha256={digest}"
+def generic_signature(secret, body, timestamp=None):
+    """The header value a generic sender puts on ``body`` (bytes): with
+    ``timestamp`` (Unix time in seconds, as sent), ``t=<timestamp>,sha256=<HMAC of
+    "<timestamp>." + body>``; without, ``sha256=<HMAC of body>``."""
+    if timestamp is None:
+        digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        return f"sha256={digest}"
+    signed = f"{timestamp}.".encode() + body
+    digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+    return f"t={timestamp},sha256={digest}"
+
+
+def parse_generic_signature(header):
+    """``{"t": ..., "sha256": ...}`` of a signature header (comma-separated
+    ``key=value`` pairs; unknown keys are ignored, a repeated key keeps its
+    first value)."""
+    parts = {}
+    for item in (header or "").split(","):
+        key, sep, value = item.strip().partition("=")
+        if sep and key.strip() not in parts:
+            parts[key.strip()] = value.strip()
+    return parts
 
 
 class CallTrackingProvider(models.Model):
@@ -48,7 +82,10 @@ class CallTrackingProvider(models.Model):
         }
         body = json.dumps(payload).encode()
         request_data = self._get_test_request_base("application/json", body)
-        request_data["headers"][SIGNATURE_HEADER] = generic_signature(self.secret, body)
+        received_at = request_data.get("received_at") or fields.Datetime.now()
+        request_data["headers"][SIGNATURE_HEADER] = generic_signature(
+            self.secret, body, timestamp=int(received_at.replace(tzinfo=UTC).timestamp())
+        )
         return request_data
 
     def _verify_webhook(self, request_data):
@@ -56,12 +93,31 @@ class CallTrackingProvider(models.Model):
             return super()._verify_webhook(request_data)
         secret = self._get_webhook_secret()
         headers = {k.lower(): v for k, v in (request_data.get("headers") or {}).items()}
-        received = headers.get(SIGNATURE_HEADER.lower()) or ""
-        expected = generic_signature(secret, request_data.get("body") or b"")
-        if not hmac.compare_digest(received.strip().encode(), expected.encode()):
+        received = parse_generic_signature(headers.get(SIGNATURE_HEADER.lower()))
+        timestamp = received.get("t")
+        if timestamp is not None and not _TIMESTAMP_RE.match(timestamp):
+            raise WebhookSignatureError(
+                self.env._(
+                    "The timestamp (t=) of the %s header is not a Unix time.", SIGNATURE_HEADER
+                )
+            )
+        expected = parse_generic_signature(
+            generic_signature(secret, request_data.get("body") or b"", timestamp=timestamp)
+        )["sha256"]
+        if not hmac.compare_digest((received.get("sha256") or "").encode(), expected.encode()):
             raise WebhookSignatureError(
                 self.env._("Invalid or missing %s header.", SIGNATURE_HEADER)
             )
+        if timestamp is not None:
+            received_at = request_data.get("received_at") or fields.Datetime.now()
+            skew = received_at.replace(tzinfo=UTC).timestamp() - int(timestamp)
+            if abs(skew) > SIGNATURE_TOLERANCE:
+                raise WebhookSignatureError(
+                    self.env._(
+                        "The signed timestamp (t=) is more than five minutes away from the "
+                        "server's clock: a replayed or delayed request is not accepted."
+                    )
+                )
 
     def _parse_webhook_events(self, request_data):
         if self.kind != "generic":

@@ -39,7 +39,8 @@ from datetime import UTC, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
 from odoo.addons.base.models.res_partner import _tz_get
 
@@ -51,6 +52,10 @@ ZADARMA_SIGNED_FIELDS = {
     "NOTIFY_END": ("caller_id", "called_did", "call_start"),
     "NOTIFY_RECORD": ("pbx_call_id", "call_id_with_rec"),
 }
+# The longest accepted "refuse notifications older than" setting, in hours:
+# Zadarma notifies while the call happens, so a signed call start older than
+# three days is a replay, never a late delivery.
+ZADARMA_MAX_AGE_LIMIT = 72
 ZADARMA_DISPOSITIONS = {
     "answered": "answered",
     "busy": "busy",
@@ -90,16 +95,36 @@ class CallTrackingProvider(models.Model):
         default=24,
         help="A notification whose signed call start is older than this is refused: "
         "the call id and duration are not signed, so an old signed request replayed "
-        "must not create or change a call.",
+        "must not create or change a call. In hours, between 1 and 72.",
     )
 
     _sql_constraints = [
         (
             "zadarma_max_age_hours_positive",
-            "CHECK(zadarma_max_age_hours IS NULL OR zadarma_max_age_hours > 0)",
-            "The age limit of Zadarma notifications must be at least one hour.",
+            "CHECK(zadarma_max_age_hours IS NULL OR zadarma_max_age_hours BETWEEN 1 AND 72)",
+            "The age limit of Zadarma notifications (in hours) must be between 1 and 72.",
         ),
     ]
+
+    @api.constrains("zadarma_max_age_hours")
+    def _check_zadarma_max_age_hours(self):
+        for provider in self:
+            hours = provider.zadarma_max_age_hours
+            if hours and not 0 < hours <= ZADARMA_MAX_AGE_LIMIT:
+                raise ValidationError(
+                    self.env._(
+                        "Refuse Notifications Older Than (hours) must be between 1 and "
+                        "%(limit)s; given: %(hours)s.",
+                        limit=ZADARMA_MAX_AGE_LIMIT,
+                        hours=hours,
+                    )
+                )
+
+    def _get_zadarma_max_age_hours(self):
+        """The age limit in force: the setting, never beyond
+        :data:`ZADARMA_MAX_AGE_LIMIT` (a value stored before the bound
+        existed is read as the bound)."""
+        return min(self.zadarma_max_age_hours or 24, ZADARMA_MAX_AGE_LIMIT)
 
     def _get_webhook_fetch_fields(self):
         return [*super()._get_webhook_fetch_fields(), "zadarma_timezone", "zadarma_max_age_hours"]
@@ -168,14 +193,14 @@ class CallTrackingProvider(models.Model):
         if start is None:
             raise WebhookPayloadError(_("'call_start' is missing."))
         received_at = request_data.get("received_at") or fields.Datetime.now()
-        max_age = timedelta(hours=self.zadarma_max_age_hours or 24)
+        max_age = timedelta(hours=self._get_zadarma_max_age_hours())
         if start < received_at - max_age:
             raise WebhookSignatureError(
                 _(
                     "The signed call start %(start)s is older than the limit "
                     "(%(hours)s h): an old notification is not accepted again.",
                     start=params.get("call_start"),
-                    hours=self.zadarma_max_age_hours or 24,
+                    hours=self._get_zadarma_max_age_hours(),
                 )
             )
         values = {

@@ -1,4 +1,20 @@
-from odoo import fields, models
+import random
+import threading
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+_shard = threading.local()
+
+
+def refusal_shard():
+    """This thread's row of the refusal counters: a random number drawn once
+    per thread. A worker thread serves one request at a time, so two
+    concurrent transactions never update the same counter row (under
+    repeatable read they would fail with a serialization error)."""
+    if not hasattr(_shard, "value"):
+        _shard.value = random.SystemRandom().getrandbits(30)
+    return _shard.value
 
 
 class CallTrackingRefusal(models.Model):
@@ -34,3 +50,25 @@ class CallTrackingRefusal(models.Model):
             "One counter per pool, hour, reason and worker thread.",
         ),
     ]
+
+    @api.model
+    def _count(self, company_id, pool_id, reason, clock):
+        """One more refused request of ``pool_id`` this hour: one upsert of
+        this thread's counter row (see :func:`refusal_shard`), summed into
+        the pool statistics by their refresh."""
+        self.env.cr.execute(
+            SQL(
+                """
+            INSERT INTO call_tracking_refusal (company_id, pool_id, hour, reason, shard, count)
+            VALUES (%(company)s, %(pool)s, date_trunc('hour', %(now)s), %(reason)s, %(shard)s, 1)
+            ON CONFLICT (pool_id, hour, reason, shard)
+            DO UPDATE SET count = call_tracking_refusal.count + 1
+                """,
+                company=company_id,
+                pool=pool_id,
+                now=clock,
+                reason=reason,
+                shard=refusal_shard(),
+            ),
+            log_exceptions=False,
+        )

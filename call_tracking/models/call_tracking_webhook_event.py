@@ -1,7 +1,6 @@
 import base64
 import json
 import logging
-from contextlib import contextmanager
 from urllib.parse import parse_qsl
 
 from psycopg2.errors import UniqueViolation
@@ -10,22 +9,18 @@ from odoo import api, fields, models
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL
 
+from ..const import MAX_BODY_BYTES, REJECTED_BODY_BYTES, SIGNED_KEY_CONSTRAINT
 from ..exceptions import (
     WebhookBodyTooLargeError,
     WebhookError,
     WebhookProcessingError,
     WebhookSignatureError,
 )
+from ..tools.retention import purge_batch
 
 _logger = logging.getLogger(__name__)
 
-# The largest webhook body accepted (the route's max_content_length).
-MAX_BODY_BYTES = 256 * 1024
-# What is kept of the body of a request refused for its signature.
-REJECTED_BODY_BYTES = 4 * 1024
 PURGE_BATCH = 10000
-# the unique constraint of call.tracking.call on a provider's signed values
-SIGNED_KEY_CONSTRAINT = "call_tracking_call_provider_signed_key_uniq"
 # the headers kept in the inbox, compared lower-cased (HTTP names are not
 # case-sensitive)
 KEPT_HEADERS_LOWER = frozenset(
@@ -151,45 +146,6 @@ class CallTrackingWebhookEvent(models.Model):
         values = self._prepare_request_values(provider, request_data, max_body=REJECTED_BODY_BYTES)
         return self.create({**values, "state": "rejected", "error_message": reason})
 
-    @api.model
-    def _insert_entry(self, provider, values):
-        """Store one inbox entry of ``provider`` as ``create`` stores it, in
-        one INSERT without the rest of ``create`` (every provider request
-        stores one): the defaults added, the values converted by their
-        fields, the company of the provider (the stored related field),
-        creator, writer and their dates (the transaction's time), and the
-        dependent caches told (``modified``). The model has no Python
-        constraint, inverse or other stored computed field, and the caller
-        runs in sudo (the route's provider look-up)."""
-        values = self._add_missing_default_values(values)
-        now = self.env.cr.now()
-        values.update(
-            company_id=provider.company_id.id,
-            create_uid=self.env.uid,
-            create_date=now,
-            write_uid=self.env.uid,
-            write_date=now,
-        )
-        columns = [self._fields[fname] for fname in values]
-        [(entry_id,)] = self.env.execute_query(
-            SQL(
-                "INSERT INTO %s (%s) VALUES (%s) RETURNING id",
-                SQL.identifier(self._table),
-                SQL(", ").join(SQL.identifier(field.name) for field in columns),
-                SQL(", ").join(
-                    field.convert_to_column_insert(values[field.name], self, values)
-                    for field in columns
-                ),
-            )
-        )
-        entry = self.browse(entry_id)
-        # the references in cache, so that telling their inverses reads nothing
-        for field in columns:
-            if field.type == "many2one":
-                self.env.cache.insert_missing(entry, field, [values[field.name] or None])
-        entry.modified(list(values), create=True)
-        return entry
-
     def _get_request_data(self):
         """Rebuild the request_data of the stored request (for reprocessing)."""
         self.ensure_one()
@@ -237,12 +193,10 @@ class CallTrackingWebhookEvent(models.Model):
         both are rolled back only when Odoo retries the whole request after
         a concurrency error."""
         values = self._prepare_request_values(provider, request_data)
-        # one request per transaction: its savepoint needs no release (see
-        # _run_processing)
         events, outcome, error = self._run_processing(
-            provider, request_data, values["body_truncated"], release=False
+            provider, request_data, values["body_truncated"]
         )
-        entry = self._insert_entry(provider, {**values, **outcome})
+        entry = self.create({**values, **outcome})
         if error:
             raise error from error.__cause__
         return entry, events
@@ -263,23 +217,17 @@ class CallTrackingWebhookEvent(models.Model):
         return events
 
     @api.model
-    def _run_processing(self, provider, request_data, body_truncated=False, release=True):
+    def _run_processing(self, provider, request_data, body_truncated=False):
         """Parse a verified request and apply its events in a savepoint:
         ``(events, the entry's outcome values, None)``, or after a failure
         (rolled back to the savepoint) ``([], the entry's error values, the
-        WebhookError to raise)``.
-
-        Without ``release``, a successful processing leaves its savepoint
-        open: PostgreSQL ends it with the transaction, which spares the
-        request a round trip. Only for one processing per transaction (a
-        provider's request); a loop over entries (reprocessing) releases
-        each, so that savepoints do not nest."""
+        WebhookError to raise)``."""
         try:
             if body_truncated:
                 raise WebhookBodyTooLargeError(
                     self.env._("The body was not kept whole: it cannot be processed.")
                 )
-            with self._processing_savepoint(release):
+            with self.env.cr.savepoint():
                 events = self._parse_request(provider, request_data)
                 calls = self.env["call.tracking.call"]._process_webhook_events(provider, events)
         except WebhookError as exc:
@@ -320,23 +268,6 @@ class CallTrackingWebhookEvent(models.Model):
         kind reads them (hook: requests of other sources, such as the
         calls a reconciliation fetched from a provider's API)."""
         return provider._parse_webhook_events(request_data)
-
-    @contextmanager
-    def _processing_savepoint(self, release=True):
-        """``cr.savepoint()`` (flushed on entry and on success, rolled back
-        and its cache cleared on failure), left open on success unless
-        ``release``."""
-        savepoint = self.env.cr.savepoint()
-        if release:
-            with savepoint:
-                yield
-            return
-        try:
-            yield
-            self.env.cr.flush()
-        except BaseException:
-            savepoint.close(rollback=True)
-            raise
 
     def _processing_failed(self, provider, exc):
         """The outcome of an unexpected processing failure: logged, kept on
@@ -392,27 +323,17 @@ class CallTrackingWebhookEvent(models.Model):
         """Delete the inbox entries older than their company's retention,
         one batch per run; the cron is re-triggered while some remain."""
         self.env["res.company"].flush_model(["call_tracking_webhook_retention_days"])
-        self.flush_model()
-        rows = self.env.execute_query(
+        return purge_batch(
+            self,
             SQL(
                 """
-            WITH old AS (
                 SELECT e.id
                   FROM call_tracking_webhook_event e
                   JOIN res_company c ON c.id = e.company_id
                  WHERE e.received_at < (now() AT TIME ZONE 'UTC')
                            - c.call_tracking_webhook_retention_days * interval '1 day'
-                 LIMIT %(limit)s
-            )
-            DELETE FROM call_tracking_webhook_event e USING old WHERE e.id = old.id
-            RETURNING e.id
-                """,
-                limit=batch_size,
-            )
+                """
+            ),
+            batch_size,
+            "old webhook inbox entries",
         )
-        self.invalidate_model()
-        done = len(rows)
-        # a full batch: maybe more to purge, the cron runs again soon
-        self.env["ir.cron"]._notify_progress(done=done, remaining=int(done == batch_size))
-        _logger.info("call_tracking: purged %s old webhook inbox entries", done)
-        return done

@@ -1,6 +1,5 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
-from odoo.tools.mail import generate_tracking_message_id
 
 
 class CrmLead(models.Model):
@@ -67,17 +66,6 @@ class CrmLead(models.Model):
         self._set_call_quality("untargeted")
         return True
 
-    def _message_auto_subscribe_followers(self, updated_values, default_subtype_ids):
-        """No notification template for the new followers when the context
-        says they are not notified (``mail_auto_subscribe_no_notify``, see
-        ``call.tracking.call._get_lead_create_context``): the template
-        would only make mail read the salesperson's contact for its
-        language before skipping the notification."""
-        res = super()._message_auto_subscribe_followers(updated_values, default_subtype_ids)
-        if self.env.context.get("mail_auto_subscribe_no_notify"):
-            return [(partner_id, subtypes, False) for partner_id, subtypes, _template in res]
-        return res
-
     def _merge_dependences(self, opportunities):
         """Merged leads hand their calls over to the kept lead (``self``):
         ``call.tracking.call.lead_id`` is ``ondelete='set null'``, so the
@@ -96,38 +84,10 @@ class CrmLead(models.Model):
         return res
 
     def _call_tracking_log_note(self, body):
-        """Log ``body`` on the lead as an internal note by OdooBot.
-
-        The message ``_message_log`` writes for Odoo's automatic entries
-        (``mail.mt_note``, type notification, no follower notified), created
-        with all its values given: OdooBot's address is read alone, and serves
-        as reply-to (a note is never emailed), so a call's end does not load
-        the whole OdooBot contact, the current user and the company's alias
-        domain as ``_message_log`` would. OdooBot's address is read once per
-        worker (``res.partner._call_tracking_note_author``).
-        """
+        """Log ``body`` on the lead as an internal note by OdooBot
+        (``_message_log``: Odoo's automatic entries, no follower notified)."""
         self.ensure_one()
-        author_id, email_from = self.env["res.partner"]._call_tracking_note_author()
-        return self.sudo()._message_create(
-            [
-                {
-                    "author_id": author_id,
-                    "email_from": email_from,
-                    "reply_to": email_from,
-                    "model": self._name,
-                    "res_id": self.id,
-                    "record_alias_domain_id": False,
-                    "record_company_id": False,
-                    "record_name": False,
-                    "body": body,
-                    "message_type": "notification",
-                    "is_internal": True,
-                    "subtype_id": self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note"),
-                    "email_add_signature": False,
-                    "message_id": generate_tracking_message_id("message-notify"),
-                }
-            ]
-        )
+        return self.sudo()._message_log(body=body, author_id=self.env.ref("base.partner_root").id)
 
     def _set_call_quality(self, quality):
         """Judge the call-leads; a reason meant for the other quality is

@@ -53,28 +53,6 @@ class ResPartner(models.Model):
         return "phone_sanitized" in self._fields and index_exists(self.env.cr, SANITIZED_INDEX)
 
     @api.model
-    @tools.ormcache()
-    def _call_tracking_note_author(self):
-        """``(id, formatted email address)`` of OdooBot, the author of the
-        call notes: read once per worker, until OdooBot's name or email
-        changes (see :meth:`write`)."""
-        partner_sudo = self.sudo().browse(self._call_tracking_note_author_id())
-        partner_sudo.fetch(["name", "email"])
-        return partner_sudo.id, partner_sudo.email_formatted
-
-    @api.model
-    def _call_tracking_note_author_id(self):
-        return self.env["ir.model.data"]._xmlid_to_res_id("base.partner_root")
-
-    def write(self, vals):
-        res = super().write(vals)
-        author_fields = {"name", "email"}.intersection(vals)
-        if author_fields and self._call_tracking_note_author_id() in self.ids:
-            # every worker reads OdooBot's address again (registry signaling)
-            self.env.registry.clear_cache()
-        return res
-
-    @api.model
     def _call_tracking_phone_candidates(self, digits, company, limit=20):
         """Active contacts of ``company`` (or shared) that may be the caller
         ``+<digits>``: their phone or mobile ends with the same last digits,

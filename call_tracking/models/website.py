@@ -44,7 +44,6 @@ class Website(models.Model):
             "company_id",
             "call_tracking_cookie_days",
             "call_tracking_cookie_domain",
-            "cookies_bar",
         )
     )
 
@@ -134,57 +133,47 @@ class Website(models.Model):
         return numbers
 
     @api.model
-    @tools.ormcache("website_id")
+    @tools.ormcache()
+    def _call_tracking_get_setups(self):
+        """{website id: (company id, allowed origins, visitor cookie lifetime
+        in days, visitor cookie domain or "")} of every website: one cache
+        entry for the whole database, cleared when a website is created,
+        deleted or changed. The number endpoint checks a visitor's
+        ``website_id`` against it, so an unknown id (any integer a client
+        sends) adds nothing to the registry's shared cache."""
+        websites_sudo = self.sudo().with_context(active_test=False).search([])
+        setups = {}
+        for website_sudo in websites_sudo:
+            origins = {
+                origin_of(line)
+                for line in (website_sudo.call_tracking_cors_origins or "").splitlines()
+            }
+            if website_sudo.domain:
+                origins.add(origin_of(website_sudo.domain))
+            origins.discard("")
+            domain = (website_sudo.call_tracking_cookie_domain or "").strip().lstrip(".").lower()
+            setups[website_sudo.id] = (
+                website_sudo.company_id.id,
+                frozenset(origins),
+                website_sudo.call_tracking_cookie_days or 365,
+                domain,
+            )
+        return MappingProxyType(setups)
+
+    @api.model
     def _call_tracking_get_setup(self, website_id):
         """(company id, allowed origins) of a website, or None when it does
-        not exist; cached, cleared when the website changes."""
-        website_sudo = self.sudo().browse(website_id).exists()
-        if not website_sudo:
-            return None
-        origins = {
-            origin_of(line) for line in (website_sudo.call_tracking_cors_origins or "").splitlines()
-        }
-        if website_sudo.domain:
-            origins.add(origin_of(website_sudo.domain))
-        origins.discard("")
-        return website_sudo.company_id.id, frozenset(origins)
+        not exist; from the cached set of every website (no cache entry per
+        asked id)."""
+        setup = self._call_tracking_get_setups().get(website_id)
+        return setup[:2] if setup else None
 
     @api.model
-    @tools.ormcache("website_id")
     def _call_tracking_get_cookie_setup(self, website_id):
         """(lifetime in days, domain or "") of the visitor cookie of a
-        website; cached, cleared when the website changes."""
-        website_sudo = self.sudo().browse(website_id).exists()
-        if not website_sudo:
-            return MAX_COOKIE_DAYS, ""
-        domain = (website_sudo.call_tracking_cookie_domain or "").strip().lstrip(".").lower()
-        return website_sudo.call_tracking_cookie_days or 365, domain
-
-    @api.model
-    @tools.ormcache()
-    def _call_tracking_get_cookies_bars(self):
-        """{website id: whether it shows the cookie bar (``cookies_bar``)} of
-        every website; cached, cleared when a website changes."""
-        websites_sudo = self.sudo().with_context(active_test=False).search([])
-        return MappingProxyType({w.id: bool(w.cookies_bar) for w in websites_sudo})
-
-    @api.model
-    def _call_tracking_prime_cookies_bar(self):
-        """Put ``cookies_bar`` of every website into the transaction's cache
-        from a cached look-up, where it is not there already.
-
-        The website module's ``ir.http._is_allowed_cookie`` reads it (on the
-        request's current website) for every optional cookie; on the number
-        endpoint's fresh transaction that read would fetch every column of
-        the website, with the public user's access checks: the most
-        expensive part of an answer. The values are the stored ones (the
-        cache is cleared whenever a website is written)."""
-        field = self._fields["cookies_bar"]
-        cache = self.env.cache
-        for website_id, bar in self._call_tracking_get_cookies_bars().items():
-            website = self.browse(website_id)
-            if not cache.contains(website, field):
-                cache.set(website, field, field.convert_to_cache(bar, website))
+        website; from the cached set of every website."""
+        setup = self._call_tracking_get_setups().get(website_id)
+        return setup[2:] if setup else (MAX_COOKIE_DAYS, "")
 
     @api.model
     @tools.ormcache()
@@ -192,6 +181,6 @@ class Website(models.Model):
         """Origins allowed by any website, for CORS preflights (they carry no
         body, hence no website)."""
         origins = set()
-        for website_id in self.sudo().search([]).ids:
-            origins |= self._call_tracking_get_setup(website_id)[1]
+        for setup in self._call_tracking_get_setups().values():
+            origins |= setup[1]
         return frozenset(origins)

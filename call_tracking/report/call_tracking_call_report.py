@@ -2,8 +2,7 @@ from odoo import api, fields, models, tools
 from odoo.tools import SQL
 from odoo.tools.sql import create_index
 
-from ..models.call_tracking_call import ATTRIBUTION_METHODS, CALL_STATUS
-from ..models.call_tracking_session import DEVICE_CLASS_SELECTION
+from ..const import ATTRIBUTION_METHODS, CALL_STATUS, DEVICE_CLASS_SELECTION
 
 HOURS = [(f"{hour:02d}", f"{hour:02d}:00") for hour in range(24)]
 WEEKDAYS = [
@@ -231,11 +230,14 @@ class CallTrackingCallReport(models.Model):
         after the read.
         """
         self.env.cr.execute(SQL("SET LOCAL jit = off"))
-        result = super()._read_group(
-            domain, groupby, aggregates, having=having, offset=offset, limit=limit, order=order
-        )
-        self.env.cr.execute(SQL("SET LOCAL jit TO DEFAULT"))
-        return result
+        try:
+            return super()._read_group(
+                domain, groupby, aggregates, having=having, offset=offset, limit=limit, order=order
+            )
+        finally:
+            # restored even when the read fails inside a savepoint the
+            # caller keeps using
+            self.env.cr.execute(SQL("SET LOCAL jit TO DEFAULT"))
 
     def init(self):
         # the first call of each lead, read by an index-only scan

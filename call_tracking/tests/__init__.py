@@ -28,3 +28,6 @@ from . import test_conversions
 from . import test_outbound
 from . import test_binotel
 from . import test_reconcile
+from . import test_visitor_trust
+from . import test_webhook_replay
+from . import test_call_extensibility

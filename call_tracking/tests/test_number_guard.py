@@ -196,8 +196,8 @@ class TestNumberGuard(CallTrackingCommon):
         self.set_caps(1, 10)
         self.assign_as("10.0.0.9", url=None)  # warm the setup and guard caches
         self.env.invalidate_all()
-        # the savepoint and the lease statement in one round trip, the release
-        with self.assertQueryCount(2):
+        # Odoo's savepoint, the lease statement, the release
+        with self.assertQueryCount(3):
             first = self.assign_as("10.0.0.1")
         self.assertEqual(first["mode"], "dynamic")
         self.env.invalidate_all()
@@ -208,7 +208,8 @@ class TestNumberGuard(CallTrackingCommon):
         with self.assertQueryCount(1):  # the refusal counter
             self.assign_as("10.0.0.2", user_agent="curl/8.5.0")
         self.env.invalidate_all()
-        with self.assertQueryCount(3):  # the lease statement refuses, the counter
+        # the savepoint, the lease statement refuses, the release, the counter
+        with self.assertQueryCount(4):
             over = self.assign_as("10.0.0.1", url=f"{GOOGLE_ADS_URL}&gclid=2")
         self.assertEqual(over["mode"], "default")
 

@@ -138,10 +138,10 @@ class TestCallTrackingSecurity(CallTrackingCommon):
             provider.web_read({"secret": {}})
         with self.assertRaises(AccessError):
             self.env["call.tracking.provider"].search([("secret", "=like", "s%")])
-        provider.write({"secret_input": "a new secret"})
+        provider.write({"secret_input": "a new secret, long enough"})
         provider.invalidate_recordset()  # as a later RPC read
         self.assertEqual(provider.read(["secret_input"])[0]["secret_input"], False, "write-only")
-        self.assertEqual(provider.sudo().secret, "a new secret")
+        self.assertEqual(provider.sudo().secret, "a new secret, long enough")
 
     @users("ct_settings_admin")
     def test_settings_admin_reads_provider_secrets(self):
@@ -156,8 +156,8 @@ class TestCallTrackingSecurity(CallTrackingCommon):
         self.assertTrue(provider.has_secret)
         with self.assertRaises(AccessError):
             provider.read(["secret"])
-        provider.write({"secret_input": "rotated"})
-        self.assertEqual(provider.sudo().secret, "rotated")
+        provider.write({"secret_input": "rotated-0123456789"})
+        self.assertEqual(provider.sudo().secret, "rotated-0123456789")
 
     # ------------------------------------------------------------------
     # visitor sessions

@@ -80,7 +80,7 @@ class TestSetupChecklist(CallTrackingCommon):
         # 4: a provider with its secret and its numbers; its webhook URL shows
         self.assertEqual(setup.provider_id, provider)
         self.assertIn("/call_tracking/webhook/", setup.webhook_url)
-        provider.secret_input = "new-secret"
+        provider.secret_input = "new-secret-0123456789"
         number.provider_id = provider
         self.assertEqual(self._done(setup), ["default", "numbers", "channels", "provider"])
         # 5: another site allowed

@@ -93,7 +93,7 @@ class TestTestCall(CallTrackingCommon):
         for kind, extra in (("twilio", {}), ("zadarma", {"zadarma_timezone": "Europe/Kyiv"})):
             with self.subTest(kind=kind):
                 provider = self.env["call.tracking.provider"].create(
-                    {"name": kind, "kind": kind, "secret": f"{kind}-secret", **extra}
+                    {"name": kind, "kind": kind, "secret": f"{kind}-secret-0123456789", **extra}
                 )
                 self.number_direct.provider_id = provider
                 call = self._test_call(self.number_direct)

@@ -5,7 +5,7 @@ from unittest.mock import patch
 from odoo.exceptions import AccessError
 from odoo.tests import mute_logger, tagged
 
-from odoo.addons.call_tracking.models.call_tracking_call import CallTrackingCall
+from odoo.addons.call_tracking.models.call_tracking_call_ingest import CallTrackingCall
 
 from ..controllers.call_tracking import MAX_BODY as MAX_NUMBER_BODY
 from ..models.call_tracking_provider_generic import generic_signature

@@ -14,14 +14,16 @@ import hashlib
 import hmac
 import ipaddress
 import re
+from types import MappingProxyType
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import crawleruseragents
 from ua_parser import parse as ua_parse
 
 # Automated clients the crawler list leaves out or may drop one day: HTTP
-# libraries, headless browsers and browser automation. Lower-case, searched
-# in the lower-cased user agent.
+# libraries, headless browsers, browser automation, load and security
+# testing tools. Our own list: lower-case, searched in the lower-cased user
+# agent.
 AUTOMATED_EXTRA = (
     r"headless",
     r"phantomjs",
@@ -29,12 +31,15 @@ AUTOMATED_EXTRA = (
     r"playwright",
     r"selenium",
     r"webdriver",
+    r"cypress",
     r"^curl",
+    r"libcurl",
     r"^wget",
     r"python-requests",
     r"python-urllib",
     r"python-httpx",
     r"^httpx",
+    r"^httpie",
     r"aiohttp",
     r"go-http-client",
     r"okhttp",
@@ -50,6 +55,40 @@ AUTOMATED_EXTRA = (
     r"^dart:io",
     r"^postmanruntime",
     r"^insomnia",
+    r"windowspowershell",
+    r"\bk6/",
+    r"^locust",
+    r"^zgrab",
+    r"nmap scripting engine",
+    r"^sqlmap",
+    r"^nikto",
+    r"^nuclei",
+    # generic names of crawlers the list misses ("LarbinWebCrawler",
+    # "BaiDuSpider", "ShowyouBot"); "bot" as a word's end, but not the
+    # CUBOT phones
+    r"crawl",
+    r"spider",
+    r"(?<!cu)bot\b",
+)
+# Patterns of the crawler list that also match real phones' browsers (found
+# by the corpus of real user agents in tests/data/, see
+# docs/developer/security-visitors-and-webhooks.rst): narrowed to the form
+# the list's own examples (``instances``) show, the product token
+# ``Name/version``, or dropped when the pattern is a phone firmware's build
+# id. Each narrowed pattern still matches every instance the list gives
+# for it (a test checks it on the installed list).
+CRAWLER_NARROWED = MappingProxyType(
+    {
+        # HTC Butterfly phones; the crawler says "Butterfly/1.0"
+        "Butterfly": r"Butterfly/",
+        # ViewSonic tablets, "Lucky Ultra Sonic" phones; the crawlers say
+        # "Sonic/1.0" and "RankSonicSiteAuditor/1.0"
+        "Sonic": r"(?<![A-Za-z])Sonic/|RankSonic",
+        # Opera Mini's build numbers ("Opera Mini/4.4.39008/37.9178")
+        r"008\/": r"(?<![\w.])008/",
+        # an Android 15 build of OPPO phones, in every browser of them
+        r"AP3A\.240617\.008": None,
+    }
 )
 # Marketing parameters a stored URL keeps (besides those the company's
 # recognition rules name): UTM values and the ad platforms' click ids.
@@ -63,26 +102,28 @@ DEVICE_CLASSES = ("desktop", "mobile", "tablet", "other")
 # the common tablets.
 _TABLET_RE = re.compile(r"ipad|tablet|kindle|silk/|playbook|sm-t\d|sm-x\d|\btab\b", re.IGNORECASE)
 _MOBILE_RE = re.compile(r"mobi|iphone|ipod|android.*mobile|windows phone|opera mini", re.IGNORECASE)
-_ESCAPED_OR_UPPER = re.compile(r"(\\.)|([A-Z])")
 USER_AGENT_CACHE = 4096
 
 
-def _lower_pattern(pattern):
-    """A crawler pattern for the lower-cased user agent: letters lowered,
-    escapes (``\\S``, ``\\D``) kept as they are."""
-    return _ESCAPED_OR_UPPER.sub(lambda m: m.group(1) or m.group(2).lower(), pattern)
+def crawler_patterns():
+    """The crawler list's patterns as we apply them: as published, but
+    those of :data:`CRAWLER_NARROWED` narrowed or dropped."""
+    patterns = []
+    for item in crawleruseragents.CRAWLER_USER_AGENTS_DATA:
+        pattern = CRAWLER_NARROWED.get(item["pattern"], item["pattern"])
+        if pattern:
+            patterns.append(pattern)
+    return patterns
 
 
-def _compile_automated():
-    data = crawleruseragents.CRAWLER_USER_AGENTS_DATA
-    patterns = [_lower_pattern(item["pattern"]) for item in data]
-    # matching the lower-cased text case-sensitively is three times faster
-    # than one case-insensitive alternation
-    return re.compile("|".join(patterns + list(AUTOMATED_EXTRA)))
-
-
-# once per process, at import (the list has some 1,500 patterns)
-_AUTOMATED_RE = _compile_automated()
+# once per process, at import (the list has some 1,500 patterns). The
+# crawler list is case-sensitive, as its authors define it (their
+# ``is_crawler`` matches case-sensitively by default, and their validation
+# states "contract: the patterns are case sensitive"): "Sonic" is a crawler,
+# "Panasonic" and "HUAWEI SONIC" are phones. Our own list is matched in the
+# lower-cased text.
+_CRAWLER_RE = re.compile("|".join(crawler_patterns()))
+_AUTOMATED_EXTRA_RE = re.compile("|".join(AUTOMATED_EXTRA))
 
 
 @functools.lru_cache(maxsize=USER_AGENT_CACHE)
@@ -95,7 +136,7 @@ def is_automated(user_agent):
     text = (user_agent or "").strip()
     if not text:
         return True
-    return bool(_AUTOMATED_RE.search(text.lower()))
+    return bool(_CRAWLER_RE.search(text) or _AUTOMATED_EXTRA_RE.search(text.lower()))
 
 
 @functools.lru_cache(maxsize=USER_AGENT_CACHE)
@@ -160,6 +201,24 @@ def client_hashes(secret, remote_addr):
         return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:32]
 
     return digest(f"a:{address}"), digest(f"n:{network}")
+
+
+def client_site_hash(secret, remote_addr):
+    """The keyed hash of an IPv6 client's site, its /48 (the usual
+    allocation of one customer: 65,536 /64 networks), for the caps per
+    site; None for an IPv4 client (its /24 is its network already) or an
+    unreadable address. Same key and digest as :func:`client_hashes`."""
+    if not remote_addr or not isinstance(remote_addr, str) or len(remote_addr) > 64:
+        return None
+    try:
+        address = ipaddress.ip_address(remote_addr.strip().split("%", 1)[0])
+    except ValueError:
+        return None
+    if address.version == 4 or address.ipv4_mapped:
+        return None
+    site = ipaddress.ip_network(f"{address}/48", strict=False)
+    key = secret.encode() if isinstance(secret, str) else secret
+    return hmac.new(key, f"s:{site}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def scrub_url(url, keep=()):
