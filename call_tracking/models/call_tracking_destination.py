@@ -217,6 +217,7 @@ class CallTrackingDestination(models.Model):
         """Send one test event (the platform's validation endpoint when it
         has one) and show its answer."""
         self.ensure_one()
+        self.check_access("write")
         destination_sudo = self.sudo()
         destination_sudo._check_credentials()
         try:
@@ -237,6 +238,7 @@ class CallTrackingDestination(models.Model):
 
     def action_view_conversions(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "call_tracking.call_tracking_conversion_action"
         )

@@ -137,6 +137,7 @@ class CallTrackingDestinationGoogleAds(models.Model):
     def action_download_google_ads_csv(self):
         """Download the CSV by hand (for a manual upload in Google Ads)."""
         self.ensure_one()
+        self.check_access("write")
         return {
             "type": "ir.actions.act_url",
             "url": GOOGLE_ADS_ROUTE % self.id,
