@@ -1,6 +1,8 @@
 import re
 from datetime import timedelta
 
+from urllib3 import encode_multipart_formdata
+
 from odoo import fields, models
 from odoo.exceptions import ValidationError
 
@@ -102,19 +104,22 @@ class CallTrackingDestinationYandex(models.Model):
         for id_column, batch in by_column.items():
             rows = [c._payload() for c in batch]
             body = yandex_calls_csv(id_column, rows)
+            multipart, content_type = encode_multipart_formdata(
+                {"file": ("calls.csv", body.encode(), "text/csv")}
+            )
             response = self._http(
                 "POST",
                 self._yandex_url(UPLOAD_PATH % self.account_ref),
                 params={"new_goal_name": self.conversion_name, "comment": "Odoo call_tracking"},
-                files={"file": ("calls.csv", body.encode(), "text/csv")},
-                headers=self._yandex_headers(),
+                data=multipart,
+                headers={**self._yandex_headers(), "Content-Type": content_type},
             )
             data = self._json_of(response)
             uploading = data.get("uploading") if isinstance(data, dict) else None
             upload_id = uploading.get("id") if isinstance(uploading, dict) else None
             status = uploading.get("status") if isinstance(uploading, dict) else None
             batch._mark_sent(
-                response.text,
+                self._answer_text(response, ("uploading",)),
                 upload_ref=str(upload_id) if upload_id is not None else None,
                 status=str(status) if status else None,
                 poll=upload_id is not None,
@@ -136,7 +141,7 @@ class CallTrackingDestinationYandex(models.Model):
             uploading = data.get("uploading") if isinstance(data, dict) else None
             status = str(uploading.get("status") or "") if isinstance(uploading, dict) else ""
             batch._reschedule_poll(
-                answer=response.text,
+                answer=self._answer_text(response, ("uploading",)),
                 status=status or None,
                 final=status in DONE_STATUSES | FAILED_STATUSES,
                 failed=status in FAILED_STATUSES,
@@ -154,4 +159,4 @@ class CallTrackingDestinationYandex(models.Model):
             params={"limit": 1},
             headers=self._yandex_headers(),
         )
-        return f"HTTP {response.status_code} {response.text}"
+        return self._answer_text(response, ("uploadings",))
