@@ -1,21 +1,31 @@
 """The destinations' requests go through the outbound guard, their endpoint
 is chosen by Settings administrators only, what is stored of an answer is
-parsed and free of secrets, and the API versions they call are alive
-(issue 25, findings 1, 3 and 9)."""
+parsed and free of secrets, the API versions they call are alive, and the
+Google Ads CSV URL is hashed, throttled, read-only for people and free of
+formulas (issue 25, findings 1, 3, 5 and 9)."""
 
+import base64
+import csv
+import io
 import logging
 import socket
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from unittest.mock import patch
 
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
+from odoo.tools import SQL
 
 from odoo.addons.call_tracking.models import call_tracking_destination
+from odoo.addons.call_tracking.models.call_tracking_destination_google_ads import (
+    GOOGLE_ADS_ROUTE,
+)
+from odoo.addons.call_tracking.tools import conversions as tools
 from odoo.addons.call_tracking.tools import platform_versions
 from odoo.addons.call_tracking.tools.outbound import ALLOWED_NETWORKS_PARAM
 
-from .test_conversions import GA4_SECRET, YANDEX_TOKEN, ConversionCase
+from .common import TRACKED, CallTrackingHttpCommon
+from .test_conversions import ADS_PASSWORD, GA4_SECRET, YANDEX_TOKEN, ConversionCase
 
 
 class _Capture(logging.Handler):
@@ -245,3 +255,108 @@ class TestPlatformVersions(ConversionCase):
         self.assertIn("2025-09-09", old.api_version_warning)
         current = self._destination("meta", endpoint_url=False)
         self.assertFalse(current.api_version_warning)
+
+
+@tagged("post_install", "-at_install")
+class TestGoogleAdsCsvTrust(CallTrackingHttpCommon):
+    """The Google Ads CSV URL (issue 25, finding 5)."""
+
+    def setUp(self):
+        super().setUp()
+        self.env.registry._call_tracking_csv_failures = None
+        self.env["call.tracking.destination"].search([]).active = False
+        self.destination = self.env["call.tracking.destination"].create(
+            {
+                "name": "Google Ads",
+                "kind": "google_ads",
+                "account_ref": "google",
+                "secret_input": ADS_PASSWORD,
+                "conversion_name": "Calls",
+            }
+        )
+        self.url = f"{self.base_url()}{GOOGLE_ADS_ROUTE % self.destination.id}"
+
+    def _get(self, user="google", password=ADS_PASSWORD):
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        return self.opener.get(self.url, headers={"Authorization": f"Basic {token}"}, timeout=30)
+
+    def _conversion(self, gclid, call_id):
+        start = datetime.now(UTC).replace(tzinfo=None, microsecond=0) - timedelta(hours=2)
+        self._create_session(
+            start - timedelta(minutes=5),
+            start + timedelta(minutes=20),
+            gclid=gclid,
+            visitor_key=f"vk-{call_id}",
+        )
+        self._process(
+            self._event(call_id=call_id, start=start.strftime("%Y-%m-%dT%H:%M:%SZ"), to=TRACKED)
+        )
+        return self.destination.conversion_ids.filtered(
+            lambda c: c.call_id.provider_call_id == call_id
+        )
+
+    def test_password_stored_as_a_hash(self):
+        stored = self.destination.sudo().secret
+        self.assertTrue(stored.startswith("$pbkdf2-sha512$"), stored)
+        self.assertNotIn(ADS_PASSWORD, stored)
+        self.assertEqual(self._get().status_code, 200)
+        self.assertEqual(self._get(password=stored).status_code, 401, "the hash is no password")
+        # a new password, set by a Call Tracking administrator, is hashed too
+        self.destination.with_user(self.ct_admin).secret_input = "another-long-password"
+        self.assertTrue(self.destination.sudo().secret.startswith("$pbkdf2-sha512$"))
+        self.assertEqual(self._get(password="another-long-password").status_code, 200)
+        # a password stored in clear before this version: verified, then hashed
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE call_tracking_destination SET secret = %s WHERE id = %s",
+                ADS_PASSWORD,
+                self.destination.id,
+            )
+        )
+        self.env.invalidate_all()
+        self.assertEqual(self._get().status_code, 200)
+        self.env.invalidate_all()
+        self.assertTrue(self.destination.sudo().secret.startswith("$pbkdf2-sha512$"))
+
+    def test_failed_attempts_throttled(self):
+        # as Odoo's login cooldown, with its parameters
+        after = int(self.env["ir.config_parameter"].get_param("base.login_cooldown_after", 5))
+        for _attempt in range(after):
+            self.assertEqual(self._get(password="wrong-password-x").status_code, 401)
+        # on cooldown: even the right password waits
+        refused = self._get()
+        self.assertEqual(refused.status_code, 429)
+        self.assertEqual(refused.headers["Retry-After"], "60")
+        # the cooldown over (as Odoo's login cooldown: one minute)
+        failures = self.env.registry._call_tracking_csv_failures
+        for key, (count, _when) in list(failures.items()):
+            failures[key] = (count, datetime.now() - timedelta(seconds=61))
+        self.assertEqual(self._get().status_code, 200)
+        self.assertFalse(failures, "a success forgets the failures")
+
+    def test_manager_download_changes_nothing(self):
+        conversion = self._conversion("EAIaIQ-gclid", "ads-manager")
+        self.assertEqual(conversion.state, "pending")
+        self.authenticate(self.ct_admin.login, self.ct_admin.login)
+        response = self.url_open(GOOGLE_ADS_ROUTE % self.destination.id)
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("EAIaIQ-gclid", response.text)
+        conversion.invalidate_recordset()
+        self.assertEqual(conversion.state, "pending", "a person's GET changes nothing")
+        # Google's fetch marks it sent
+        self.opener.cookies.clear()
+        self.assertEqual(self._get().status_code, 200)
+        conversion.invalidate_recordset()
+        self.assertEqual(conversion.state, "sent")
+
+    def test_formula_cells_escaped(self):
+        self.assertEqual(tools.csv_text_cell("=1+1"), "'=1+1")
+        for start in ("+", "-", "@", "\t", "\r"):
+            self.assertEqual(tools.csv_text_cell(f"{start}x"), f"'{start}x")
+        self.assertEqual(tools.csv_text_cell("EAIaIQ-gclid"), "EAIaIQ-gclid")
+        self._conversion('=HYPERLINK("http://evil.example","x")', "ads-formula")
+        response = self._get()
+        self.assertEqual(response.status_code, 200)
+        [row] = list(csv.reader(io.StringIO(response.text)))[2:]
+        self.assertEqual(row[0], '\'=HYPERLINK("http://evil.example","x")')
