@@ -1,8 +1,6 @@
 import re
 from datetime import timedelta
 
-from urllib3 import encode_multipart_formdata
-
 from odoo import fields, models
 from odoo.exceptions import ValidationError
 
@@ -104,15 +102,12 @@ class CallTrackingDestinationYandex(models.Model):
         for id_column, batch in by_column.items():
             rows = [c._payload() for c in batch]
             body = yandex_calls_csv(id_column, rows)
-            multipart, content_type = encode_multipart_formdata(
-                {"file": ("calls.csv", body.encode(), "text/csv")}
-            )
             response = self._http(
                 "POST",
                 self._yandex_url(UPLOAD_PATH % self.account_ref),
                 params={"new_goal_name": self.conversion_name, "comment": "Odoo call_tracking"},
-                data=multipart,
-                headers={**self._yandex_headers(), "Content-Type": content_type},
+                files={"file": ("calls.csv", body.encode(), "text/csv")},
+                headers=self._yandex_headers(),
             )
             data = self._json_of(response)
             uploading = data.get("uploading") if isinstance(data, dict) else None
