@@ -40,6 +40,12 @@ class CallTrackingDestinationGoogleAds(models.Model):
         "(Goals > Conversions > Uploads > Schedules > HTTPS).",
     )
 
+    def init(self):
+        super().init()
+        # at install and update: passwords stored in clear by an earlier
+        # version are hashed
+        self.sudo().search([("kind", "=", "google_ads")])._google_ads_hash_password()
+
     @api.model_create_multi
     def create(self, vals_list):
         destinations = super().create(vals_list)

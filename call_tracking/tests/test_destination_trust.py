@@ -318,6 +318,18 @@ class TestGoogleAdsCsvTrust(CallTrackingHttpCommon):
         self.assertEqual(self._get().status_code, 200)
         self.env.invalidate_all()
         self.assertTrue(self.destination.sudo().secret.startswith("$pbkdf2-sha512$"))
+        # ... or when the module is updated
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE call_tracking_destination SET secret = %s WHERE id = %s",
+                ADS_PASSWORD,
+                self.destination.id,
+            )
+        )
+        self.env.invalidate_all()
+        self.env["call.tracking.destination"].init()
+        self.assertTrue(self.destination.sudo().secret.startswith("$pbkdf2-sha512$"))
 
     def test_failed_attempts_throttled(self):
         # as Odoo's login cooldown, with its parameters
