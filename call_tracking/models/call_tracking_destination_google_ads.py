@@ -41,10 +41,11 @@ class CallTrackingDestinationGoogleAds(models.Model):
     )
 
     def init(self):
-        super().init()
+        res = super().init()
         # at install and update: passwords stored in clear by an earlier
         # version are hashed
         self.sudo().search([("kind", "=", "google_ads")])._google_ads_hash_password()
+        return res
 
     @api.model_create_multi
     def create(self, vals_list):
