@@ -156,6 +156,32 @@ class CallTrackingDestination(models.Model):
         )
     ]
 
+    def init(self):
+        res = super().init()
+        # answers an earlier version stored may hold the credential (the URL
+        # of a connection error): redacted at install and update
+        self.sudo().with_context(active_test=False).search(
+            [("secret", "!=", False)]
+        )._redact_stored_answers()
+        return res
+
+    def _redact_stored_answers(self):
+        """Replace the destinations' credentials by ``***`` in the answers
+        stored on their conversions and in their last test answer."""
+        Conversion = self.env["call.tracking.conversion"].sudo()
+        for destination_sudo in self.sudo():
+            secret = destination_sudo.secret
+            conversions = Conversion.search(
+                [("destination_id", "=", destination_sudo.id), ("answer", "like", secret)]
+            )
+            # one write per distinct answer: failures of one kind share it
+            for answer, same in conversions.grouped("answer").items():
+                same.answer = outbound.redact(answer, (secret,))
+            if secret in (destination_sudo.last_test_answer or ""):
+                destination_sudo.last_test_answer = outbound.redact(
+                    destination_sudo.last_test_answer, (secret,)
+                )
+
     def _compute_secret_input(self):
         self.secret_input = False
 

@@ -205,6 +205,21 @@ class TestDestinationSecretsRedacted(ConversionCase):
         with patch.object(call_tracking_destination, "REQUEST_TIMEOUT", 0.5):
             self._check(destination, "timeout-1", "timeout")
 
+    def test_answers_stored_by_an_earlier_version_are_redacted(self):
+        destination = self._destination("ga4")
+        leaked = (
+            "connection error: HTTPConnectionPool(host='x', port=1): Max retries exceeded "
+            f"with url: /mp/collect?measurement_id=G-TEST1234&api_secret={GA4_SECRET}"
+        )
+        call = self._call(call_id="leak-1", ga_client_id="8.8")
+        conversion = call.sudo().conversion_ids
+        conversion.write({"answer": leaked, "state": "failed"})
+        destination.last_test_answer = leaked
+        self.env["call.tracking.destination"].init()  # what a module update runs
+        self.assertNotIn(GA4_SECRET, conversion.answer)
+        self.assertIn("api_secret=***", conversion.answer)
+        self.assertNotIn(GA4_SECRET, destination.last_test_answer)
+
     def test_secret_in_an_answer_is_redacted(self):
         destination = self._destination("ga4")
         self.standin.answer((400, f'{{"error": "bad api_secret {GA4_SECRET}"}}'))
