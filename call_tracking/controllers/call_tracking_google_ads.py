@@ -1,9 +1,14 @@
 import base64
 import binascii
 import hmac
+import logging
+from collections import defaultdict
+from datetime import datetime
 
 from odoo import http
 from odoo.http import request
+
+_logger = logging.getLogger(__name__)
 
 
 class CallTrackingGoogleAdsController(http.Controller):
@@ -11,7 +16,14 @@ class CallTrackingGoogleAdsController(http.Controller):
     conversions (one per destination), behind HTTP basic credentials: the
     destination's user name and password. Serve it over HTTPS (the reverse
     proxy's TLS) in production: basic credentials travel in clear otherwise.
-    A logged-in Call Tracking administrator may download it by hand."""
+
+    Failed attempts are throttled per client address as Odoo throttles
+    logins (``res.users._on_login_cooldown``: after
+    ``base.login_cooldown_after`` failures, ``base.login_cooldown_duration``
+    seconds of 429 answers; counted per worker process, as Odoo's own).
+    Google's fetch marks the pending conversions sent; a logged-in Call
+    Tracking administrator may download the CSV by hand, which changes
+    nothing."""
 
     @http.route(
         "/call_tracking/google_ads/<int:destination_id>/conversions.csv",
@@ -27,17 +39,41 @@ class CallTrackingGoogleAdsController(http.Controller):
             .sudo()
             .search([("id", "=", destination_id), ("kind", "=", "google_ads")], limit=1)
         )
-        if not destination_sudo or not self._authorised(destination_sudo):
-            # the same answer for an unknown destination: ids are not revealed
-            return request.make_response(
-                "authentication required",
-                headers=[
-                    ("WWW-Authenticate", 'Basic realm="call_tracking", charset="UTF-8"'),
-                    ("Content-Type", "text/plain; charset=utf-8"),
-                ],
-                status=401,
-            )
-        body = destination_sudo._google_ads_csv()
+        manager = bool(destination_sudo) and self._manager_may_read(destination_sudo)
+        if not manager:
+            source = (destination_id, request.httprequest.remote_addr)
+            failures = self._failures()
+            count, previous = failures[source]
+            if request.env["res.users"]._on_login_cooldown(count, previous):
+                _logger.warning(
+                    "Google Ads CSV of destination %s: attempt from %s ignored after %d failures",
+                    destination_id,
+                    source[1],
+                    count,
+                )
+                return request.make_response(
+                    "too many failed attempts, try again later",
+                    headers=[
+                        ("Content-Type", "text/plain; charset=utf-8"),
+                        ("Retry-After", "60"),
+                    ],
+                    status=429,
+                )
+            if not destination_sudo or not self._authorised(destination_sudo):
+                failures[source] = (count + 1, datetime.now())
+                # the same answer for an unknown destination: ids are not revealed
+                return request.make_response(
+                    "authentication required",
+                    headers=[
+                        ("WWW-Authenticate", 'Basic realm="call_tracking", charset="UTF-8"'),
+                        ("Content-Type", "text/plain; charset=utf-8"),
+                    ],
+                    status=401,
+                )
+            failures.pop(source, None)
+        # Google's fetch marks the conversions sent; a person's download
+        # (a GET) changes nothing
+        body = destination_sudo._google_ads_csv(mark_fetched=not manager)
         return request.make_response(
             body,
             headers=[
@@ -51,16 +87,28 @@ class CallTrackingGoogleAdsController(http.Controller):
         )
 
     @staticmethod
-    def _authorised(destination_sudo):
-        if not destination_sudo.active:
-            return False
+    def _failures():
+        """{(destination id, client address): (failures, last failure)} of
+        this worker, kept on the registry as Odoo keeps its login failures."""
+        registry = request.env.registry
+        failures = getattr(registry, "_call_tracking_csv_failures", None)
+        if failures is None:
+            failures = registry._call_tracking_csv_failures = defaultdict(lambda: (0, datetime.min))
+        return failures
+
+    @staticmethod
+    def _manager_may_read(destination_sudo):
         user = request.env.user
-        if (
+        return (
             not user._is_public()
             and user.has_group("call_tracking.call_tracking_group_manager")
             and destination_sudo.company_id in user.company_ids
-        ):
-            return True
+        )
+
+    @staticmethod
+    def _authorised(destination_sudo):
+        if not destination_sudo.active:
+            return False
         header = request.httprequest.headers.get("Authorization", "")
         scheme, _sep, encoded = header.partition(" ")
         if scheme.lower() != "basic" or not encoded:
@@ -71,10 +119,9 @@ class CallTrackingGoogleAdsController(http.Controller):
             return False
         name, sep, password = decoded.partition(":")
         expected_name = destination_sudo.account_ref or ""
-        expected_password = destination_sudo.secret or ""
-        if not sep or not expected_password:
+        if not sep:
             return False
-        # both compared, in constant time
+        # the name in constant time, the password against its hash (both checked)
         name_ok = hmac.compare_digest(name.encode(), expected_name.encode())
-        password_ok = hmac.compare_digest(password.encode(), expected_password.encode())
+        password_ok = destination_sudo._google_ads_check_password(password)
         return name_ok and password_ok

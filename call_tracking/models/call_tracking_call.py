@@ -187,6 +187,7 @@ class CallTrackingCall(models.Model):
 
     def action_open_lead(self):
         self.ensure_one()
+        self.check_access("read")
         return {
             "type": "ir.actions.act_window",
             "res_model": "crm.lead",
@@ -199,6 +200,7 @@ class CallTrackingCall(models.Model):
         made as the webhook makes it (repeat caller's open lead or a new
         one, call note, call-back activity of a missed call)."""
         self.ensure_one()
+        self.check_access("write")
         self._mark_not_spam()
         return True
 
@@ -207,6 +209,7 @@ class CallTrackingCall(models.Model):
         company's blocklist, so that this call and their next ones are spam.
         A lead the call already made stays, for sales to close."""
         self.ensure_one()
+        self.check_access("write")
         if not self.caller_number or not self.caller_number.startswith("+"):
             raise UserError(self.env._("This call has no caller number to block."))
         blocked = self.env["call.tracking.blocked.number"].with_context(active_test=False)
@@ -231,6 +234,7 @@ class CallTrackingCall(models.Model):
         """The lead of a test call (its calls tab lists the call), else the
         call, with a notification saying where the call went."""
         self.ensure_one()
+        self.check_access("read")
         channel = self.channel_id.name or self.env._("no channel")
         if self.session_id:
             message = self.env._(
@@ -259,6 +263,7 @@ class CallTrackingCall(models.Model):
     def action_delete_test_calls(self):
         """Delete the test calls of the allowed companies, and their leads
         when a lead has no other call."""
+        self.check_access("unlink")
         calls = self.search([("is_test", "=", True)])
         calls.check_access("unlink")
         kept = self.search([("lead_id", "in", calls.lead_id.ids), ("is_test", "=", False)])

@@ -198,6 +198,7 @@ class CallTrackingChannel(models.Model):
 
     def action_view_sessions(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "call_tracking.call_tracking_session_action"
         )

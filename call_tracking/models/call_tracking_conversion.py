@@ -101,6 +101,7 @@ class CallTrackingConversion(models.Model):
     def action_retry(self):
         """Send again with the next cron run (failed or skipped conversions,
         e.g. after fixing a credential)."""
+        self.check_access("write")
         retry = self.filtered(lambda c: c.state in ("failed", "skipped"))
         retry.write(
             {
@@ -115,6 +116,7 @@ class CallTrackingConversion(models.Model):
 
     def action_skip(self):
         """Never send these (pending or failed) conversions."""
+        self.check_access("write")
         todo = self.filtered(lambda c: c.state in ("pending", "failed"))
         todo.write(
             {

@@ -1,17 +1,22 @@
+import json
 import re
 from datetime import timedelta
 
-import requests
-
 from odoo import api, fields, models, tools
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from odoo.addons.base.models.res_partner import _tz_get
 
+from ..tools import outbound
 from ..tools.conversions import clip_answer
+from ..tools.platform_versions import version_state
 
 # seconds a platform may take to answer
 REQUEST_TIMEOUT = 20
+# the largest answer read from a platform
+MAX_ANSWER_BYTES = 1_000_000
+# the longest parsed answer kept on a conversion or shown after a test event
+ANSWER_TEXT_MAX = 1000
 TRIGGERS = [
     ("call", "Any attributed call"),
     ("first_call", "First-time callers only"),
@@ -67,7 +72,15 @@ class CallTrackingDestination(models.Model):
     endpoint_url = fields.Char(
         string="Endpoint URL",
         tracking=True,
-        help="The platform's address; replace it only for a proxy or a test server.",
+        help="The platform's address; replace it only for a proxy or a test server. "
+        "Only Settings administrators may set another address than the platform's: "
+        "the credential is sent there.",
+    )
+    can_edit_endpoint = fields.Boolean(compute="_compute_can_edit_endpoint")
+    api_version_warning = fields.Char(
+        string="API Version Warning",
+        compute="_compute_api_version_warning",
+        help="The platform retires the API version of the endpoint URL.",
     )
     account_ref = fields.Char(
         string="Account",
@@ -143,6 +156,32 @@ class CallTrackingDestination(models.Model):
         )
     ]
 
+    def init(self):
+        res = super().init()
+        # answers an earlier version stored may hold the credential (the URL
+        # of a connection error): redacted at install and update
+        self.sudo().with_context(active_test=False).search(
+            [("secret", "!=", False)]
+        )._redact_stored_answers()
+        return res
+
+    def _redact_stored_answers(self):
+        """Replace the destinations' credentials by ``***`` in the answers
+        stored on their conversions and in their last test answer."""
+        Conversion = self.env["call.tracking.conversion"].sudo()
+        for destination_sudo in self.sudo():
+            secret = destination_sudo.secret
+            conversions = Conversion.search(
+                [("destination_id", "=", destination_sudo.id), ("answer", "like", secret)]
+            )
+            # one write per distinct answer: failures of one kind share it
+            for answer, same in conversions.grouped("answer").items():
+                same.answer = outbound.redact(answer, (secret,))
+            if secret in (destination_sudo.last_test_answer or ""):
+                destination_sudo.last_test_answer = outbound.redact(
+                    destination_sudo.last_test_answer, (secret,)
+                )
+
     def _compute_secret_input(self):
         self.secret_input = False
 
@@ -155,6 +194,44 @@ class CallTrackingDestination(models.Model):
     def _compute_has_secret(self):
         for destination, destination_sudo in zip(self, self.sudo(), strict=True):
             destination.has_secret = bool(destination_sudo.secret)
+
+    @api.depends("kind", "endpoint_url")
+    def _compute_api_version_warning(self):
+        today = fields.Date.context_today(self)
+        for destination in self:
+            version, end, state = version_state(destination.kind, destination.endpoint_url, today)
+            if state == "expired":
+                warning = self.env._(
+                    "The platform retired API version %(version)s on %(date)s: requests to "
+                    "this endpoint URL fail. Update the module, or set the endpoint URL to a "
+                    "current version.",
+                    version=version,
+                    date=end,
+                )
+            elif state == "expiring":
+                warning = self.env._(
+                    "The platform retires API version %(version)s on %(date)s: update the "
+                    "module, or set the endpoint URL to a current version, before then.",
+                    version=version,
+                    date=end,
+                )
+            elif state == "unknown":
+                warning = self.env._(
+                    "API version %s of the endpoint URL is not one this module knows.", version
+                )
+            else:
+                warning = False
+            destination.api_version_warning = warning
+
+    @api.depends_context("uid")
+    def _compute_can_edit_endpoint(self):
+        self.can_edit_endpoint = self._may_set_endpoint()
+
+    @api.model
+    def _may_set_endpoint(self):
+        """Whether the user may send the credentials to an address of their
+        choice: Settings administrators only (as for the credentials)."""
+        return self.env.su or self.env.user.has_group("base.group_system")
 
     def _compute_conversion_count(self):
         counts = dict(
@@ -190,9 +267,14 @@ class CallTrackingDestination(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
-            if not vals.get("endpoint_url") and vals.get("kind"):
+            if vals.get("kind"):
                 draft = self.new({k: v for k, v in vals.items() if k in ("kind", "ga4_region")})
-                vals["endpoint_url"] = draft._get_default_endpoint()
+                default = draft._get_default_endpoint()
+                if vals.get("endpoint_url") and vals["endpoint_url"] != default:
+                    self._check_endpoint_access()
+                vals["endpoint_url"] = vals.get("endpoint_url") or default
+            elif vals.get("endpoint_url"):
+                self._check_endpoint_access()
         destinations = super().create(vals_list)
         self.env.registry.clear_cache()  # _get_active_triggers
         # after the write-only credential was stored by its inverse
@@ -201,6 +283,8 @@ class CallTrackingDestination(models.Model):
         return destinations
 
     def write(self, vals):
+        if not self._may_set_endpoint():
+            vals = self._endpoint_vals_of_non_admin(vals)
         res = super().write(vals)
         if {"active", "trigger", "company_id"} & set(vals):
             self.env.registry.clear_cache()  # _get_active_triggers
@@ -208,6 +292,37 @@ class CallTrackingDestination(models.Model):
             for destination in self.sudo():
                 destination._check_credentials()
         return res
+
+    def _endpoint_vals_of_non_admin(self, vals):
+        """``vals`` of a user who may not choose the address: the endpoint
+        may only be the platform's own, and changing the kind (or the GA4
+        region) puts the new platform's address back."""
+        if not {"endpoint_url", "kind", "ga4_region"} & set(vals):
+            return vals
+        defaults = set()
+        for destination in self:
+            draft = destination.new(
+                {
+                    "kind": vals.get("kind", destination.kind),
+                    "ga4_region": vals.get("ga4_region", destination.ga4_region),
+                }
+            )
+            defaults.add(draft._get_default_endpoint() or False)
+        if vals.get("endpoint_url") and {vals["endpoint_url"]} != defaults:
+            self._check_endpoint_access()
+        if ("kind" in vals or "ga4_region" in vals) and len(defaults) == 1:
+            vals = {**vals, "endpoint_url": defaults.pop()}
+        return vals
+
+    @api.model
+    def _check_endpoint_access(self):
+        if not self._may_set_endpoint():
+            raise AccessError(
+                self.env._(
+                    "Only Settings administrators may set a destination's endpoint URL to "
+                    "another address than the platform's: the credential is sent there."
+                )
+            )
 
     # ------------------------------------------------------------------
     # Actions
@@ -217,6 +332,7 @@ class CallTrackingDestination(models.Model):
         """Send one test event (the platform's validation endpoint when it
         has one) and show its answer."""
         self.ensure_one()
+        self.check_access("write")
         destination_sudo = self.sudo()
         destination_sudo._check_credentials()
         try:
@@ -237,6 +353,7 @@ class CallTrackingDestination(models.Model):
 
     def action_view_conversions(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "call_tracking.call_tracking_conversion_action"
         )
@@ -330,23 +447,32 @@ class CallTrackingDestination(models.Model):
     # HTTP
     # ------------------------------------------------------------------
 
-    @api.model
     def _http(self, method, url, **kwargs):
-        """One request to a platform: the response when it answered 2xx;
-        else ``PlatformError`` with its answer, to retry for timeouts,
-        connection errors, 429 and 5xx."""
-        timeout = kwargs.pop("timeout", REQUEST_TIMEOUT)
+        """One request to a platform through the outbound guard (internal
+        addresses refused, redirects checked, answer size capped): the
+        response when it answered 2xx; else ``PlatformError`` with the
+        status and the platform's parsed error, the destination's
+        credential redacted, to retry for timeouts, connection errors, 429
+        and 5xx."""
+        kwargs.setdefault("timeout", REQUEST_TIMEOUT)
+        kwargs.setdefault("max_bytes", MAX_ANSWER_BYTES)
+        secrets = tuple(filter(None, self.sudo().mapped("secret")))
         try:
-            response = requests.request(method, url, timeout=timeout, **kwargs)
-        except requests.Timeout as exc:
-            raise PlatformError(f"timeout: {exc}", retry=True) from None
-        except requests.RequestException as exc:
-            raise PlatformError(f"connection error: {exc}", retry=True) from None
-        if response.ok:
-            return response
-        answer = f"HTTP {response.status_code}: {clip_answer(response.text, 3000)}"
-        retry = response.status_code == 429 or response.status_code >= 500
-        raise PlatformError(answer, retry=retry)
+            return outbound.request(self.env, method, url, secrets=secrets, **kwargs)
+        except outbound.OutboundError as exc:
+            raise PlatformError(exc.message, retry=exc.retry) from None
+
+    def _answer_text(self, response, keys):
+        """What is kept of a platform's answer: its status and the listed
+        keys of its JSON object (never a raw body), the credential redacted."""
+        text = f"HTTP {response.status_code}"
+        data = self._json_of(response)
+        if isinstance(data, dict):
+            kept = {key: data[key] for key in keys if key in data}
+            if kept:
+                text = f"{text} {json.dumps(kept, ensure_ascii=False)}"
+        secrets = tuple(filter(None, self.sudo().mapped("secret")))
+        return outbound.redact(text, secrets)[:ANSWER_TEXT_MAX]
 
     def _send_each(self, conversions, send_one):
         """Send conversions one request each (``send_one(conversion)`` returns

@@ -138,7 +138,9 @@ class CallTrackingDestinationGa4(models.Model):
             data=json.dumps(payload),
             headers={"Content-Type": "application/json"},
         )
-        return f"HTTP {response.status_code} {response.text}".strip()
+        # the debug endpoint's validation messages; /mp/collect answers 2xx
+        # without a body
+        return self._answer_text(response, ("validationMessages",))
 
     def _send_conversions(self, conversions):
         if self.kind != "ga4":

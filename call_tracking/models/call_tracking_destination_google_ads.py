@@ -2,7 +2,7 @@ from datetime import UTC, timedelta
 
 import pytz
 
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..tools.conversions import google_ads_csv
@@ -10,6 +10,8 @@ from ..tools.conversions import google_ads_csv
 # Google Ads accepts click conversions up to 90 days after the click
 GOOGLE_ADS_MAX_AGE = timedelta(days=90)
 GOOGLE_ADS_ROUTE = "/call_tracking/google_ads/%s/conversions.csv"
+# the prefix of the password hashes passlib's pbkdf2_sha512 makes
+HASH_PREFIX = "$pbkdf2-sha512$"
 
 
 class CallTrackingDestinationGoogleAds(models.Model):
@@ -19,7 +21,11 @@ class CallTrackingDestinationGoogleAds(models.Model):
     :data:`GOOGLE_ADS_ROUTE`, protected by HTTP basic credentials (the
     destination's account and credential). Nothing is pushed: Google's
     call-conversion import only accepts calls through Google forwarding
-    numbers, so calls are reported as conversions of the ad click."""
+    numbers, so calls are reported as conversions of the ad click.
+
+    The password is only verified, so it is stored as a passlib hash, with
+    the context Odoo hashes its users' passwords with
+    (``res.users._crypt_context``)."""
 
     _inherit = "call.tracking.destination"
 
@@ -33,6 +39,48 @@ class CallTrackingDestinationGoogleAds(models.Model):
         help="Give this URL, the account and the credential to Google Ads "
         "(Goals > Conversions > Uploads > Schedules > HTTPS).",
     )
+
+    def init(self):
+        res = super().init()
+        # at install and update: passwords stored in clear by an earlier
+        # version are hashed
+        self.sudo().search([("kind", "=", "google_ads")])._google_ads_hash_password()
+        return res
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        destinations = super().create(vals_list)
+        destinations._google_ads_hash_password()
+        return destinations
+
+    def write(self, vals):
+        res = super().write(vals)
+        if {"kind", "secret", "secret_input"} & set(vals):
+            self._google_ads_hash_password()
+        return res
+
+    def _google_ads_hash_password(self):
+        """Replace a Google Ads password stored in clear by its hash (after
+        its length was checked by ``_check_credentials``)."""
+        crypt = self.env["res.users"]._crypt_context()
+        for destination_sudo in self.sudo().filtered(lambda d: d.kind == "google_ads"):
+            secret = destination_sudo.secret
+            if secret and not secret.startswith(HASH_PREFIX):
+                destination_sudo.secret = crypt.hash(secret)
+
+    def _google_ads_check_password(self, password):
+        """Whether ``password`` is the CSV URL's password (in constant time;
+        a password still stored in clear is verified, then hashed)."""
+        self.ensure_one()
+        destination_sudo = self.sudo()
+        if not destination_sudo.secret or not password:
+            return False
+        crypt = self.env["res.users"]._crypt_context()
+        stored = destination_sudo.secret
+        valid, replacement = crypt.verify_and_update(password, stored)
+        if valid and (replacement or not stored.startswith(HASH_PREFIX)):
+            destination_sudo.secret = replacement or crypt.hash(password)
+        return valid
 
     def _compute_google_ads_url(self):
         for destination in self:
@@ -135,8 +183,11 @@ class CallTrackingDestinationGoogleAds(models.Model):
         )
 
     def action_download_google_ads_csv(self):
-        """Download the CSV by hand (for a manual upload in Google Ads)."""
+        """Download the CSV by hand (for a manual upload in Google Ads): a
+        read of the conversions, which stay as they are (only Google's fetch
+        marks them sent)."""
         self.ensure_one()
+        self.check_access("write")
         return {
             "type": "ir.actions.act_url",
             "url": GOOGLE_ADS_ROUTE % self.id,

@@ -6,8 +6,11 @@ from odoo import fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..tools.conversions import meta_fbc, meta_phone_hash, now_utc, unix_seconds
+from ..tools.platform_versions import META_VERSION
 
-META_ENDPOINT = "https://graph.facebook.com/v21.0"
+META_ENDPOINT = f"https://graph.facebook.com/{META_VERSION}"
+# what is kept of the answer of /events
+META_ANSWER_KEYS = ("events_received", "messages", "fbtrace_id")
 # "event_time can be up to 7 days before you send an event"
 META_MAX_AGE = timedelta(days=7)
 
@@ -105,7 +108,7 @@ class CallTrackingDestinationMeta(models.Model):
             event["event_id"] = conversion.event_id
             events.append(event)
         response = self._meta_post(events)
-        conversions._mark_sent(response.text)
+        conversions._mark_sent(self._answer_text(response, META_ANSWER_KEYS))
         return None
 
     def _send_test_event(self):
@@ -127,4 +130,4 @@ class CallTrackingDestinationMeta(models.Model):
             "user_data": {"ph": [meta_phone_hash("+10000000000")]},
         }
         response = self._meta_post([event], self.meta_test_event_code)
-        return f"HTTP {response.status_code} {response.text}"
+        return self._answer_text(response, META_ANSWER_KEYS)

@@ -114,7 +114,7 @@ class CallTrackingDestinationYandex(models.Model):
             upload_id = uploading.get("id") if isinstance(uploading, dict) else None
             status = uploading.get("status") if isinstance(uploading, dict) else None
             batch._mark_sent(
-                response.text,
+                self._answer_text(response, ("uploading",)),
                 upload_ref=str(upload_id) if upload_id is not None else None,
                 status=str(status) if status else None,
                 poll=upload_id is not None,
@@ -136,7 +136,7 @@ class CallTrackingDestinationYandex(models.Model):
             uploading = data.get("uploading") if isinstance(data, dict) else None
             status = str(uploading.get("status") or "") if isinstance(uploading, dict) else ""
             batch._reschedule_poll(
-                answer=response.text,
+                answer=self._answer_text(response, ("uploading",)),
                 status=status or None,
                 final=status in DONE_STATUSES | FAILED_STATUSES,
                 failed=status in FAILED_STATUSES,
@@ -154,4 +154,4 @@ class CallTrackingDestinationYandex(models.Model):
             params={"limit": 1},
             headers=self._yandex_headers(),
         )
-        return f"HTTP {response.status_code} {response.text}"
+        return self._answer_text(response, ("uploadings",))

@@ -354,6 +354,7 @@ class CallTrackingPool(models.Model):
 
     def action_view_numbers(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "call_tracking.call_tracking_number_action"
         )
@@ -366,6 +367,7 @@ class CallTrackingPool(models.Model):
 
     def action_view_live_sessions(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "call_tracking.call_tracking_session_action"
         )
@@ -375,6 +377,7 @@ class CallTrackingPool(models.Model):
 
     def action_view_health(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "call_tracking.call_tracking_pool_report_action"
         )

@@ -187,6 +187,7 @@ class CallTrackingProvider(models.Model):
     def action_regenerate_token(self):
         """Give the provider a new webhook URL; the old one stops working."""
         self.ensure_one()
+        self.check_access("write")
         self.webhook_token = self._default_webhook_token()
         self.message_post(
             body=self.env._("Webhook URL regenerated: the previous URL no longer works.")
@@ -196,6 +197,8 @@ class CallTrackingProvider(models.Model):
     def action_test_call(self):
         """Send a signed sample call to the provider's first number."""
         self.ensure_one()
+        # whoever may read the number may test it (salespeople too)
+        self.check_access("read")
         number = self.number_ids.filtered("active")[:1]
         if not number:
             raise UserError(
@@ -205,6 +208,7 @@ class CallTrackingProvider(models.Model):
 
     def action_view_calls(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "call_tracking.call_tracking_call_action"
         )
@@ -214,6 +218,7 @@ class CallTrackingProvider(models.Model):
 
     def action_view_webhook_events(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "call_tracking.call_tracking_webhook_event_action"
         )

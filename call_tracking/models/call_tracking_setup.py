@@ -101,6 +101,7 @@ class CallTrackingSetup(models.TransientModel):
 
     @api.model
     def action_open_checklist(self):
+        self.check_access("create")
         setup = self.create({})
         return {
             "type": "ir.actions.act_window",
@@ -122,6 +123,7 @@ class CallTrackingSetup(models.TransientModel):
         """Step 1 without typing the number again: the company phone becomes
         the default tracking number."""
         self.ensure_one()
+        self.check_access("write")
         # narrow sudo: Call Tracking administrators set this one field of
         # their current company (the checklist's company rule), not others
         company_sudo = self.company_id.sudo()
@@ -129,19 +131,24 @@ class CallTrackingSetup(models.TransientModel):
         return self.action_open_checklist()
 
     def action_open_settings(self):
+        self.check_access("read")
         return self._open("call_tracking.call_tracking_settings_action")
 
     def action_open_numbers(self):
+        self.check_access("read")
         return self._open("call_tracking.call_tracking_number_action")
 
     def action_open_pools(self):
+        self.check_access("read")
         return self._open("call_tracking.call_tracking_pool_action")
 
     def action_open_channels(self):
+        self.check_access("read")
         return self._open("call_tracking.call_tracking_channel_action")
 
     def action_open_providers(self):
         self.ensure_one()
+        self.check_access("read")
         if self.provider_id:
             return self._open(
                 "call_tracking.call_tracking_provider_action",
@@ -152,11 +159,13 @@ class CallTrackingSetup(models.TransientModel):
         return self._open("call_tracking.call_tracking_provider_action")
 
     def action_open_calls(self):
+        self.check_access("read")
         return self._open("call_tracking.call_tracking_call_action")
 
     def action_test_call(self):
         """Step 6: a test call to the first number that has a provider."""
         self.ensure_one()
+        self.check_access("write")
         number = self.env["call.tracking.number"].search(
             [("company_id", "=", self.company_id.id), ("provider_id", "!=", False)],
             order="pool_id, sequence, id",

@@ -49,6 +49,7 @@ class CrmLead(models.Model):
 
     def action_view_calls(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "call_tracking.call_tracking_call_action"
         )
@@ -58,11 +59,13 @@ class CrmLead(models.Model):
 
     def action_call_targeted(self):
         self.ensure_one()
+        self.check_access("write")
         self._set_call_quality("targeted")
         return True
 
     def action_call_untargeted(self):
         self.ensure_one()
+        self.check_access("write")
         self._set_call_quality("untargeted")
         return True
 

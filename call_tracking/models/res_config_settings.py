@@ -77,5 +77,7 @@ class ResConfigSettings(models.TransientModel):
         """The company phone becomes the default tracking number: nobody
         types the company number twice."""
         self.ensure_one()
+        self.check_access("write")
+        self.company_id.check_access("write")
         self.company_id.call_tracking_default_number = self.company_id.phone
         return {"type": "ir.actions.client", "tag": "reload"}

@@ -31,3 +31,5 @@ from . import test_reconcile
 from . import test_visitor_trust
 from . import test_webhook_replay
 from . import test_call_extensibility
+from . import test_public_methods
+from . import test_destination_trust

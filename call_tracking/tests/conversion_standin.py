@@ -1,8 +1,9 @@
 """A real HTTP server on loopback standing in for an ad platform.
 
 Each request is recorded (method, path, query, headers, body); the answers
-are queued by the test: ``(status, body)`` or ``(status, body, delay)``
-(seconds to wait first: a slow platform). Without a queued answer it
+are queued by the test: ``(status, body)``, ``(status, body, delay)``
+(seconds to wait first: a slow platform) or ``(status, body, delay,
+headers)``. Without a queued answer it
 answers 200 with ``default_body``.
 """
 
@@ -49,15 +50,16 @@ class StandIn:
                     standin.hold -= held
                 if held:
                     standin.gate.wait(30)
-                status, text, delay = (answer or (200, standin.default_body)) + (0,) * (
-                    3 - len(answer or (200, standin.default_body))
-                )
+                answer = answer or (200, standin.default_body)
+                status, text, delay, headers = answer + (0, {})[len(answer) - 2 :]
                 if delay:
                     time.sleep(delay)
                 data = text.encode() if isinstance(text, str) else text
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json")
+                    for name, value in headers.items():
+                        self.send_header(name, value)
                     self.send_header("Content-Length", str(len(data)))
                     self.end_headers()
                     self.wfile.write(data)

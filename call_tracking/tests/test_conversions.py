@@ -13,6 +13,8 @@ from odoo.tests.common import _super_send
 
 from odoo.addons.call_tracking.models import call_tracking_destination
 from odoo.addons.call_tracking.tools import conversions as tools
+from odoo.addons.call_tracking.tools.outbound import ALLOWED_NETWORKS_PARAM
+from odoo.addons.call_tracking.tools.platform_versions import META_VERSION
 
 from .common import CALLER, TRACKED, CallTrackingCommon, CallTrackingHttpCommon
 from .conversion_standin import StandIn
@@ -40,6 +42,8 @@ class ConversionCase(LoopbackMixin, CallTrackingCommon):
         super().setUpClass()
         cls.standin = StandIn()
         cls.addClassCleanup(cls.standin.stop)
+        # the outbound guard lets the server reach the loopback stand-in
+        cls.env["ir.config_parameter"].set_param(ALLOWED_NETWORKS_PARAM, "127.0.0.0/8")
         # the demo destination (if any) stays out of these tests
         cls.env["call.tracking.destination"].search([]).active = False
 
@@ -59,7 +63,7 @@ class ConversionCase(LoopbackMixin, CallTrackingCommon):
             "meta": {
                 "account_ref": "1234567890",
                 "secret_input": META_TOKEN,
-                "endpoint_url": f"{self.standin.url}/v21.0",
+                "endpoint_url": f"{self.standin.url}/{META_VERSION}",
             },
             "yandex_metrica": {
                 "account_ref": "4455667",
@@ -237,7 +241,7 @@ class TestConversionOutbox(ConversionCase):
         self._send()
         self.assertEqual(conversion.state, "sent", conversion.answer)
         [request] = self.standin.requests
-        self.assertEqual(request["path"], "/v21.0/1234567890/events")
+        self.assertEqual(request["path"], f"/{META_VERSION}/1234567890/events")
         body = StandIn.json_of(request)
         self.assertEqual(body["access_token"], META_TOKEN)
         [event] = body["data"]
@@ -406,6 +410,8 @@ class TestConversionConcurrency(LoopbackMixin, CallTrackingCommon):
         registry = self.env.registry
         with registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
+            # the outbound guard lets the server reach the loopback stand-in
+            env["ir.config_parameter"].set_param(ALLOWED_NETWORKS_PARAM, "127.0.0.0/8")
             company = env.ref("base.main_company")
             provider = env["call.tracking.provider"].create(
                 {"name": "concurrency", "company_id": company.id}
@@ -450,6 +456,7 @@ class TestConversionConcurrency(LoopbackMixin, CallTrackingCommon):
         def cleanup():
             with registry.cursor() as cr:
                 env = api.Environment(cr, SUPERUSER_ID, {})
+                env["ir.config_parameter"].set_param(ALLOWED_NETWORKS_PARAM, False)
                 env["call.tracking.destination"].browse(ids[1]).unlink()
                 env["call.tracking.call"].search([("provider_id", "=", ids[0])]).unlink()
                 env["call.tracking.provider"].browse(ids[0]).unlink()

@@ -126,11 +126,23 @@ def meta_fbc(fbc_cookie, fbclid, click_time):
     return f"fb.1.{unix_seconds(click_time) * 1000}.{fbclid}"
 
 
+# a spreadsheet reads a cell starting with one of these as a formula
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text_cell(value):
+    """A text cell safe to open in a spreadsheet: a value starting like a
+    formula is prefixed with an apostrophe (OWASP, "CSV Injection")."""
+    value = "" if value is None else str(value)
+    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
+
+
 def google_ads_csv(timezone, rows):
     """The scheduled-upload CSV of Google Ads offline click conversions:
     the ``Parameters:TimeZone=`` line, then the template's header, then one
-    line per conversion. ``rows``: (click id, conversion name, conversion
-    time as an aware datetime in ``timezone``, value or None, currency)."""
+    line per conversion, its text cells escaped (:func:`csv_text_cell`).
+    ``rows``: (click id, conversion name, conversion time as an aware
+    datetime in ``timezone``, value or None, currency)."""
     out = io.StringIO()
     out.write(f"Parameters:TimeZone={timezone}\n")
     writer = csv.writer(out, lineterminator="\n")
@@ -138,8 +150,9 @@ def google_ads_csv(timezone, rows):
     for click_id, name, when, value, currency in rows:
         writer.writerow(
             [
-                click_id,
-                name,
+                # the click id comes from the visitor's URL, the name from a user
+                csv_text_cell(click_id),
+                csv_text_cell(name),
                 when.strftime(GOOGLE_ADS_TIME_FORMAT),
                 "" if value is None else f"{value:.2f}",
                 currency if value is not None else "",
