@@ -160,8 +160,7 @@ class TestWebhookTelnyx(TelnyxWorld, CallTrackingCommon):
     def test_bad_payloads(self):
         """Bad JSON or shapes: 400 with a reason, the request kept."""
         request_data = self.sender.request_data({}, self.telnyx.webhook_token, body=b"not json")
-        status, _type, body = receive_webhook(self.telnyx.sudo(), request_data)
-        self.assertEqual(status, 400)
+        self.assertEqual(receive_webhook(self.telnyx.sudo(), request_data)[0], 400)
         for data in ({"event_type": "call.hangup", "payload": []}, [1, 2]):
             raw = json.dumps({"data": data})
             request_data = self.sender.request_data({}, self.telnyx.webhook_token, body=raw)
@@ -241,7 +240,7 @@ class TestTelnyxApi(TelnyxWorld, CallTrackingCommon):
         """Every call of the window, page after page, in the events the
         webhooks give; the calls it gives make each call once, with its lead."""
         now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-        sender = self.sender
+        sender = TelnyxSender()
         for index in range(120):  # 3 events a call: 4 pages of 100
             caller = f"+3805011{index:05d}"
             sender.call(f"hist-{index:03d}", caller, TRACKED, now - timedelta(minutes=300 - index))
