@@ -45,8 +45,8 @@ Channel variables read (``GET VARIABLE`` / ``GET FULL VARIABLE``)
                 CONGESTION
     recording   ``CT_RECORDING``, else ``MIXMONITOR_FILENAME``
 
-    Set ``endbeforehexten=yes`` in cdr.conf so that the CDR is final
-    (billsec, disposition) when hangup handlers run.
+    The CDR is final (billsec, disposition) when hangup handlers run while
+    cdr.conf keeps ``endbeforehexten`` at its default, ``yes``.
 
 Protocol (Asterisk's AGI): Asterisk writes ``agi_name: value`` lines then a
 blank line on standard input; the program writes one command per line on
