@@ -143,7 +143,6 @@ class CallTrackingProvider(models.Model):
     # public configuration (it verifies, it cannot sign): readable by the
     # call tracking administrators who set the provider up
     telnyx_public_key = fields.Char(
-        string="Telnyx Public Key",
         tracking=True,
         groups="call_tracking.call_tracking_group_manager",
         help="The account's public key (Mission Control: Keys & Credentials, Public Key), "
