@@ -34,6 +34,11 @@ Followed Telnyx's own documentation:
   ``metadata`` ("includes raw event"); the answer's ``meta`` has
   ``total_pages``. Without a leg or session filter it only covers the last
   24 hours. It is the call history reconciliation reads.
+* "List all call recordings"
+  (https://developers.telnyx.com/api-reference/call-recordings/list-all-call-recordings):
+  ``GET /v2/recordings?filter[call_session_id]=...``, each record with
+  ``download_urls`` (``mp3``, ``wav``): the recording once the webhook's
+  ten-minute link has expired.
 
 A call is Telnyx's **call session** (``call_session_id``): "a group of
 related call legs that logically belong to the same phone call, e.g. an
@@ -488,15 +493,32 @@ class CallTrackingProvider(models.Model):
     # ------------------------------------------------------------------
 
     def _fetch_recording(self, call):
-        """The audio of a Telnyx call: the URL of its call.recording.saved
-        (a pre-signed link, valid for ten minutes: fetched as soon as the
-        event arrives), as ``(content, content type)``."""
+        """The audio of a Telnyx call, as ``(content, content type)``: from
+        the link of its call.recording.saved (pre-signed, valid for ten
+        minutes: fetch it as soon as the event arrives); once that link has
+        expired, from the links "List all call recordings" gives for the
+        call session (with the API key)."""
         if self.kind != "telnyx":
             return super()._fetch_recording(call)
-        url = call.recording_url
-        if not url:
+        self.ensure_one()
+        if call.recording_url:
+            try:
+                return self._telnyx_download(call.recording_url)
+            except outbound.OutboundError as exc:
+                if exc.retry or not self.sudo().secret:
+                    raise
+                _logger.info(
+                    "call_tracking: recording link of call %s unusable (%s), asking the API",
+                    call.id,
+                    exc.message,
+                )
+        elif not self.sudo().secret:
             raise outbound.OutboundError(self.env._("The call has no recording URL."))
-        # a pre-signed link: no credentials of ours go with it
+        return self._telnyx_download(self._telnyx_recording_api_url(call))
+
+    def _telnyx_download(self, url):
+        """``(content, content type)`` of a recording link (pre-signed: no
+        credentials of ours go with it)."""
         response = outbound.request(
             self.env, "GET", url, timeout=60, max_bytes=TELNYX_RECORDING_MAX_BYTES
         )
@@ -510,6 +532,37 @@ class CallTrackingProvider(models.Model):
                 self.env._("The Telnyx recording link did not answer with audio.")
             )
         return response.content, content_type
+
+    def _telnyx_recording_api_url(self, call):
+        """A download link of the call's recording from "List all call
+        recordings" (``GET /v2/recordings?filter[call_session_id]=...``)."""
+        provider = self.sudo()
+        url = (provider.telnyx_api_url or TELNYX_API_URL).rstrip("/") + "/recordings"
+        response = outbound.request(
+            self.env,
+            "GET",
+            url,
+            params={"filter[call_session_id]": call.provider_call_id, "page[size]": 20},
+            headers=provider._telnyx_api_headers(),
+            timeout=30,
+            max_bytes=TELNYX_API_MAX_BYTES,
+            secrets=(provider.secret,),
+        )
+        try:
+            records = response.json().get("data")
+        except (ValueError, AttributeError) as exc:
+            raise outbound.OutboundError(
+                self.env._("Telnyx answered something that is not JSON."), retry=True
+            ) from exc
+        for record in records if isinstance(records, list) else []:
+            urls = record.get("download_urls") if isinstance(record, dict) else None
+            for fmt in ("mp3", "wav"):
+                link = urls.get(fmt) if isinstance(urls, dict) else None
+                if isinstance(link, str) and link.startswith(("https://", "http://")):
+                    return link
+        raise outbound.OutboundError(
+            self.env._("Telnyx has no recording of the call %s.", call.provider_call_id)
+        )
 
 
 class CallTrackingCall(models.Model):

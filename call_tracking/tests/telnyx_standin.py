@@ -139,6 +139,7 @@ class TelnyxApiStandIn:
         self.events = list(events)
         self.api_key = api_key
         self.recordings = {}  # path -> (content type, bytes)
+        self.session_recordings = {}  # call_session_id -> path under /recordings/
         self.requests = []
         self.fail_next = []  # statuses (or raw bodies) of the next answers
         self.lock = threading.Lock()
@@ -176,13 +177,17 @@ class TelnyxApiStandIn:
                     else:
                         self._send(200, content_type, data)
                     return
-                if split.path != "/v2/call_events":
+                if split.path not in ("/v2/call_events", "/v2/recordings"):
                     self._send(404, "application/json", b"{}")
                     return
                 if self.headers.get("Authorization") != f"Bearer {standin.api_key}":
                     self._send(401, "application/json", b'{"errors": [{"title": "Unauthorized"}]}')
                     return
-                self._send(200, "application/json", json.dumps(standin.page(query)).encode())
+                if split.path == "/v2/recordings":
+                    answer = standin.recordings_page(query)
+                else:
+                    answer = standin.page(query)
+                self._send(200, "application/json", json.dumps(answer).encode())
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
@@ -221,6 +226,25 @@ class TelnyxApiStandIn:
                 "page_size": size,
             },
         }
+
+    def recordings_page(self, query):
+        """List all call recordings, filtered by call session."""
+        session = query.get("filter[call_session_id]")
+        path = self.session_recordings.get(session)
+        data = []
+        if path:
+            data.append(
+                {
+                    "record_type": "recording",
+                    "id": str(uuid.uuid4()),
+                    "call_session_id": session,
+                    "channels": "single",
+                    "status": "completed",
+                    "download_urls": {"mp3": f"{self.url}{path}?X-Amz-Expires=600"},
+                }
+            )
+        meta = {"total_pages": 1, "total_results": len(data), "page_number": 1, "page_size": 20}
+        return {"data": data, "meta": meta}
 
     def stop(self):
         self.server.shutdown()

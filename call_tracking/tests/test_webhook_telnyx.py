@@ -308,7 +308,7 @@ class TestTelnyxApi(TelnyxWorld, CallTrackingCommon):
 
     def test_fetch_recording(self):
         """The recording link of call.recording.saved is fetched as audio;
-        an expired link is an OutboundError."""
+        once it has expired, the link the recordings API gives."""
         self.api.recordings["/recordings/sess-r.mp3"] = ("audio/mpeg", b"ID3fake-mp3")
         self.api.recordings["/recordings/sess-w.wav"] = ("binary/octet-stream", b"RIFFfake")
         call = self._process(
@@ -322,9 +322,22 @@ class TestTelnyxApi(TelnyxWorld, CallTrackingCommon):
         call.recording_url = f"{self.api.url}/recordings/sess-w.wav?sig=1"
         self.assertEqual(self.telnyx._fetch_recording(call), (b"RIFFfake", "audio/wav"))
         self.assertNotIn("Authorization", self.api.requests[-1]["headers"])
+        # the link expired (403): the recording of the session, from the API
         call.recording_url = f"{self.api.url}/recordings/expired.mp3?sig=2"
-        with self.assertRaises(outbound.OutboundError):
+        self.api.session_recordings["sess-r"] = "/recordings/sess-r.mp3"
+        self.assertEqual(self.telnyx._fetch_recording(call), (b"ID3fake-mp3", "audio/mpeg"))
+        listing = next(r for r in self.api.requests if r["path"] == "/v2/recordings")
+        self.assertEqual(listing["query"]["filter[call_session_id]"], "sess-r")
+        self.assertEqual(listing["headers"]["Authorization"], f"Bearer {API_KEY}")
+        # no recording at Telnyx either: an OutboundError
+        self.api.session_recordings.clear()
+        with self.assertRaisesRegex(outbound.OutboundError, "no recording"):
             self.telnyx._fetch_recording(call)
+        # without an API key, the expired link's error
+        self.telnyx.secret = False
+        with self.assertRaises(outbound.OutboundError) as caught:
+            self.telnyx._fetch_recording(call)
+        self.assertEqual(caught.exception.status, 403)
 
 
 @tagged("post_install", "-at_install")
