@@ -78,7 +78,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from urllib.parse import quote
 
 DEFAULT_CONFIG = "/etc/asterisk/call_tracking.conf"
@@ -219,7 +219,7 @@ def iso(epoch):
         return None
     if value <= 0:
         return None
-    return datetime.fromtimestamp(int(value), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(int(value), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def to_int(value):
@@ -263,7 +263,7 @@ def read_call(agi, mode):
     if status is None:
         status = "answered" if billsec or answer else "missed"
     if duration is None and start:
-        started = datetime.strptime(start, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        started = datetime.strptime(start, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
         duration = max(int(time.time() - started.timestamp()), 0)
     event.update(
         event="call_end",
