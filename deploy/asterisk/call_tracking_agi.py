@@ -70,6 +70,7 @@ Requests
 import configparser
 import hashlib
 import hmac
+import io
 import json
 import os
 import signal
@@ -405,15 +406,24 @@ def main(argv=None):
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     argv = sys.argv[1:] if argv is None else argv
     try:
-        agi = Agi()
+        # caller names may carry any bytes: never a decoding crash
+        stdin = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
+        agi = Agi(stdin=stdin, stdout=sys.stdout)
     except AgiError as exc:
         sys.stderr.write(f"call_tracking: {exc}\n")
         return 0
-    args = argv or [
-        agi.env[key]
-        for key in sorted(k for k in agi.env if k.startswith("agi_arg_"))
-        if agi.env[key]
-    ]
+    try:
+        return run(agi, argv)
+    except Exception as exc:  # noqa: BLE001 - the dialplan must never fail because of us
+        sys.stderr.write(f"call_tracking: unexpected error: {exc!r}\n")
+        return 0
+
+
+def run(agi, argv):
+    # Asterisk gives the arguments both as argv and as agi_arg_1, agi_arg_2...
+    numbered = [key for key in agi.env if key[8:].isdigit() and key.startswith("agi_arg_")]
+    args = argv or [agi.env[key] for key in sorted(numbered, key=lambda k: int(k[8:]))]
+    args = [arg for arg in args if arg]
     mode = (args[0] if args else "end").strip().lower()
     settings = load_config(args[1:])
     log = agi.verbose
