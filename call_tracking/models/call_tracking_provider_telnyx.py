@@ -228,7 +228,7 @@ class CallTrackingProvider(models.Model):
                     timestamp=TELNYX_TIMESTAMP_HEADER,
                 )
             )
-        if not timestamp.isdigit() or len(timestamp) > 12:
+        if not timestamp.isdigit() or len(timestamp) > 10:
             raise WebhookSignatureError(
                 _("The %s header is not a Unix time.", TELNYX_TIMESTAMP_HEADER)
             )
