@@ -25,6 +25,7 @@
         "views/call_tracking_pool_views.xml",
         "views/call_tracking_session_views.xml",
         "views/call_tracking_provider_views.xml",
+        "views/call_tracking_provider_telnyx_views.xml",
         "views/call_tracking_call_views.xml",
         "views/call_tracking_blocked_number_views.xml",
         "views/call_tracking_webhook_event_views.xml",

@@ -5,6 +5,7 @@ from . import call_tracking_provider_generic
 from . import call_tracking_provider_twilio
 from . import call_tracking_provider_zadarma
 from . import call_tracking_provider_secret
+from . import call_tracking_provider_telnyx
 from . import call_tracking_webhook_event
 from . import res_company
 from . import res_config_settings

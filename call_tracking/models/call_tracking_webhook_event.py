@@ -33,6 +33,8 @@ KEPT_HEADERS_LOWER = frozenset(
         "X-Twilio-Signature",
         "I-Twilio-Idempotency-Token",
         "Signature",
+        "telnyx-signature-ed25519",
+        "telnyx-timestamp",
         "X-Forwarded-For",
         "X-Forwarded-Host",
         "X-Forwarded-Proto",

@@ -33,3 +33,4 @@ from . import test_webhook_replay
 from . import test_call_extensibility
 from . import test_public_methods
 from . import test_destination_trust
+from . import test_webhook_telnyx
