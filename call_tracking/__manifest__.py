@@ -39,6 +39,7 @@
         "report/call_tracking_cost_report_views.xml",
         "report/call_tracking_pool_report_views.xml",
         "views/call_tracking_conversion_views.xml",
+        "views/call_tracking_staffing_views.xml",
     ],
     "demo": [
         "demo/call_tracking_demo.xml",

@@ -32,3 +32,6 @@ from . import call_tracking_destination_yandex
 from . import call_tracking_destination_meta
 from . import call_tracking_conversion
 from . import call_tracking_call_conversion
+from . import res_company_staffing
+from . import res_config_settings_staffing
+from . import call_tracking_staffing

@@ -2,3 +2,4 @@ from . import pool_sizing
 from . import phone
 from . import clients
 from . import outbound
+from . import staffing
