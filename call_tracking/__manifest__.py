@@ -40,6 +40,7 @@
         "report/call_tracking_pool_report_views.xml",
         "views/call_tracking_conversion_views.xml",
         "views/call_tracking_staffing_views.xml",
+        "views/crm_lead_journey_views.xml",
     ],
     "demo": [
         "demo/call_tracking_demo.xml",

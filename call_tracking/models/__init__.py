@@ -35,3 +35,5 @@ from . import call_tracking_call_conversion
 from . import res_company_staffing
 from . import res_config_settings_staffing
 from . import call_tracking_staffing
+from . import call_tracking_journey
+from . import crm_lead_journey

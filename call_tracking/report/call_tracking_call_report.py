@@ -51,7 +51,11 @@ class CallTrackingCallReport(models.Model):
             "quality_reason_id", "lead_id", "caller_number", "is_spam",
             "attribution_probability", "talk_duration", "is_test",
         ],
-        "crm.lead": ["expected_revenue", "active", "stage_id", "type", "date_closed"],
+        "crm.lead": [
+            "expected_revenue", "active", "stage_id", "type", "date_closed",
+            "first_touch_channel_id", "first_touch_campaign_id",
+            "last_touch_channel_id", "last_touch_campaign_id",
+        ],
         "crm.stage": ["is_won"],
         "res.company": ["currency_id", "partner_id"],
         "res.partner": ["tz"],
@@ -80,6 +84,20 @@ class CallTrackingCallReport(models.Model):
     source_id = fields.Many2one("utm.source", readonly=True)
     medium_id = fields.Many2one("utm.medium", readonly=True)
     campaign_id = fields.Many2one("utm.campaign", readonly=True)
+    # the lead's journey: group by these instead of the call's own channel
+    # for a first-touch or last-touch view of the same calls
+    first_touch_channel_id = fields.Many2one(
+        "call.tracking.channel", string="First Touch Channel", readonly=True
+    )
+    first_touch_campaign_id = fields.Many2one(
+        "utm.campaign", string="First Touch Campaign", readonly=True
+    )
+    last_touch_channel_id = fields.Many2one(
+        "call.tracking.channel", string="Last Touch Channel", readonly=True
+    )
+    last_touch_campaign_id = fields.Many2one(
+        "utm.campaign", string="Last Touch Campaign", readonly=True
+    )
     utm_term = fields.Char(string="Keyword", readonly=True)
     landing_url = fields.Char(string="Landing Page", readonly=True)
     device_class = fields.Selection(DEVICE_CLASS_SELECTION, readonly=True)
@@ -223,6 +241,10 @@ class CallTrackingCallReport(models.Model):
                 c.source_id AS source_id,
                 c.medium_id AS medium_id,
                 c.campaign_id AS campaign_id,
+                touch.first_touch_channel_id AS first_touch_channel_id,
+                touch.first_touch_campaign_id AS first_touch_campaign_id,
+                touch.last_touch_channel_id AS last_touch_channel_id,
+                touch.last_touch_campaign_id AS last_touch_campaign_id,
                 c.utm_term AS utm_term,
                 c.landing_url AS landing_url,
                 c.device_class AS device_class,
@@ -298,6 +320,9 @@ class CallTrackingCallReport(models.Model):
          -- lead figures only on the lead's first call: 1 join per lead, not per call
          LEFT JOIN crm_lead lead ON lead.id = c.lead_id AND first_call.call_id IS NOT NULL
          LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
+         -- the lead's first and last touch, on every call of the lead (dropped
+         -- by the planner when no touch column is read)
+         LEFT JOIN crm_lead touch ON touch.id = c.lead_id
         CROSS JOIN LATERAL (
                 SELECT timezone(
                            COALESCE(company_partner.tz, 'UTC'), timezone('UTC', c.start_at)

@@ -27,3 +27,4 @@ from . import test_screenshots
 from . import test_conversions
 from . import test_outbound
 from . import test_staffing
+from . import test_journey
