@@ -41,6 +41,7 @@
         "views/call_tracking_conversion_views.xml",
         "views/call_tracking_staffing_views.xml",
         "views/crm_lead_journey_views.xml",
+        "views/call_tracking_audience_views.xml",
     ],
     "demo": [
         "demo/call_tracking_demo.xml",

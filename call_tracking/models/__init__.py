@@ -37,3 +37,4 @@ from . import res_config_settings_staffing
 from . import call_tracking_staffing
 from . import call_tracking_journey
 from . import crm_lead_journey
+from . import call_tracking_audience

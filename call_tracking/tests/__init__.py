@@ -28,3 +28,4 @@ from . import test_conversions
 from . import test_outbound
 from . import test_staffing
 from . import test_journey
+from . import test_audiences

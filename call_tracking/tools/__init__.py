@@ -3,3 +3,4 @@ from . import phone
 from . import clients
 from . import outbound
 from . import staffing
+from . import audiences
