@@ -4,7 +4,8 @@ import logging
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools.safe_eval import safe_eval
+from odoo.tools.safe_eval import datetime as safe_eval_datetime
+from odoo.tools.safe_eval import dateutil, safe_eval
 
 from ..tools import outbound
 from ..tools.audiences import (
@@ -17,6 +18,7 @@ from ..tools.audiences import (
 from .call_tracking_destination_meta import META_ENDPOINT
 
 _logger = logging.getLogger(__name__)
+relativedelta = dateutil.relativedelta.relativedelta
 
 YANDEX_AUDIENCE_ENDPOINT = "https://api-audience.yandex.ru/v1/management"
 PLATFORMS = [
@@ -184,10 +186,21 @@ class CallTrackingAudience(models.Model):
     # Business methods
     # ------------------------------------------------------------------
 
+    def _domain_eval_context(self):
+        """What a saved segment may use, as Odoo's filters do: e.g.
+        ``[('start_at', '>=', (context_today() - relativedelta(days=90))
+        .strftime('%Y-%m-%d'))]`` for the last 90 days."""
+        return {
+            "datetime": safe_eval_datetime,
+            "relativedelta": relativedelta,
+            "context_today": lambda: fields.Date.context_today(self),
+            "uid": self.env.uid,
+        }
+
     def _get_source_records(self, limit=None):
         self.ensure_one()
         if self.source == "lead":
-            domain = safe_eval(self.lead_domain or "[]")
+            domain = safe_eval(self.lead_domain or "[]", self._domain_eval_context())
             base = [
                 ("company_id", "in", [self.company_id.id, False]),
                 ("phone_sanitized", "!=", False),
@@ -197,7 +210,7 @@ class CallTrackingAudience(models.Model):
                 .with_context(active_test=False)
                 .search(base + domain, limit=limit)
             )
-        domain = safe_eval(self.call_domain or "[]")
+        domain = safe_eval(self.call_domain or "[]", self._domain_eval_context())
         base = [
             ("company_id", "=", self.company_id.id),
             ("caller_number", "!=", False),

@@ -4,8 +4,10 @@ the sync of additions and removals against loopback stand-ins."""
 import base64
 import hashlib
 import json
+from datetime import timedelta
 from urllib.parse import parse_qs
 
+from odoo import fields
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
 from odoo.tests.common import BaseCase
@@ -87,6 +89,7 @@ class TestAudienceSync(CallTrackingCommon):
                     "caller_number": number,
                     "status": "answered",
                     "lead_id": lead.id,
+                    "start_at": fields.Datetime.now() - timedelta(days=10),
                 }
                 for index, (number, lead) in enumerate(zip(cls.numbers, leads, strict=True))
             ]
@@ -219,6 +222,19 @@ class TestAudienceSync(CallTrackingCommon):
             platform_audience_ref="6013",
         )
         self.assertEqual(audience._get_phone_numbers(), {"+380671110001"})
+
+    def test_relative_dates(self):
+        """A segment of the last 90 days, written as Odoo's filters are."""
+        self.calls[0].start_at = "2020-01-01 10:00:00"
+        audience = self._audience(
+            "meta",
+            platform_audience_ref="6016",
+            call_domain=(
+                "[('start_at', '>=', (context_today() - relativedelta(days=90))"
+                f".strftime('%Y-%m-%d')), ('id', 'in', {self.calls.ids})]"
+            ),
+        )
+        self.assertEqual(audience._get_phone_numbers(), {"+380501110003", "+380501110002"})
 
     def test_bad_domain_refused(self):
         with self.assertRaises(ValidationError):
