@@ -42,6 +42,9 @@
         "views/call_tracking_conversion_views.xml",
         "data/call_tracking_reconcile_data.xml",
         "views/call_tracking_provider_reconcile_views.xml",
+        "views/call_tracking_staffing_views.xml",
+        "views/crm_lead_journey_views.xml",
+        "views/call_tracking_audience_views.xml",
     ],
     "demo": [
         "demo/call_tracking_demo.xml",
@@ -53,6 +56,8 @@
         # last: six months of visits and calls replayed through the real code
         "demo/call_tracking_traffic_demo.xml",
         "demo/call_tracking_destination_demo.xml",
+        # after the traffic: the advice of its calls
+        "demo/call_tracking_staffing_demo.xml",
     ],
     # read by demo/call_tracking_traffic_demo.xml (the replay), not loaded
     # as data: listed for the OCA "file-not-used" check

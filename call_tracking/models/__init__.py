@@ -52,3 +52,9 @@ from . import call_tracking_provider_zadarma_reconcile
 from . import call_tracking_provider_generic_reconcile
 from . import call_tracking_webhook_event_api
 from . import call_tracking_call_provider_hint
+from . import res_company_staffing
+from . import res_config_settings_staffing
+from . import call_tracking_staffing
+from . import call_tracking_journey
+from . import crm_lead_journey
+from . import call_tracking_audience

@@ -40,10 +40,33 @@ class CallTrackingCallReport(models.Model):
     _auto = False
     _rec_name = "start_at"
     _order = "start_at desc, id desc"
+    # what the view reads: pending writes of these fields are flushed before
+    # any read of the report (a lead won a moment ago counts at once)
+    _depends = {
+        "call.tracking.call": [
+            "company_id", "start_at", "channel_id", "source_id", "medium_id", "campaign_id",
+            "utm_term", "landing_url", "device_class", "os_name", "browser", "user_id",
+            "team_id", "provider_id", "status", "attribution_method", "quality",
+            "quality_reason_id", "lead_id", "caller_number", "is_spam",
+            "attribution_probability", "talk_duration", "is_test",
+        ],
+        "crm.lead": [
+            "expected_revenue", "active", "stage_id", "type", "date_closed",
+            "first_touch_channel_id", "first_touch_campaign_id",
+            "last_touch_channel_id", "last_touch_campaign_id",
+        ],
+        "crm.stage": ["is_won"],
+        "res.company": ["currency_id", "partner_id"],
+        "res.partner": ["tz"],
+    }  # fmt: skip
     _report_ratios = {
         "missed_rate": (["missed_count"], ["missed_count", "answered_count"], 100.0),
         "targeted_rate": (["targeted_count"], ["targeted_count", "untargeted_count"], 100.0),
         "won_rate": (["won_count"], ["lead_count"], 100.0),
+        "days_to_close": (["days_to_won"], ["won_count"], 1.0),
+        "avg_won_deal": (["won_revenue"], ["won_count"], 1.0),
+        "targeted_win_rate": (["won_targeted_count"], ["targeted_lead_count"], 100.0),
+        "revenue_per_call": (["won_revenue"], ["call_count"], 1.0),
     }
 
     call_id = fields.Many2one("call.tracking.call", readonly=True)
@@ -60,6 +83,20 @@ class CallTrackingCallReport(models.Model):
     source_id = fields.Many2one("utm.source", readonly=True)
     medium_id = fields.Many2one("utm.medium", readonly=True)
     campaign_id = fields.Many2one("utm.campaign", readonly=True)
+    # the lead's journey: group by these instead of the call's own channel
+    # for a first-touch or last-touch view of the same calls
+    first_touch_channel_id = fields.Many2one(
+        "call.tracking.channel", string="First Touch Channel", readonly=True
+    )
+    first_touch_campaign_id = fields.Many2one(
+        "utm.campaign", string="First Touch Campaign", readonly=True
+    )
+    last_touch_channel_id = fields.Many2one(
+        "call.tracking.channel", string="Last Touch Channel", readonly=True
+    )
+    last_touch_campaign_id = fields.Many2one(
+        "utm.campaign", string="Last Touch Campaign", readonly=True
+    )
     utm_term = fields.Char(string="Keyword", readonly=True)
     landing_url = fields.Char(string="Landing Page", readonly=True)
     device_class = fields.Selection(DEVICE_CLASS_SELECTION, readonly=True)
@@ -124,6 +161,61 @@ class CallTrackingCallReport(models.Model):
     won_rate = fields.Float(
         string="Won (%)", readonly=True, aggregator="avg", help="Won leads among the leads."
     )
+    # deals: the call-to-deal funnel (calls -> targeted -> opportunity ->
+    # won) and how fast and how big the deals of a channel, campaign or
+    # salesperson close; lead figures on the lead's first call, as above
+    opportunity_count = fields.Integer(
+        string="Opportunities",
+        readonly=True,
+        aggregator="sum",
+        help="Leads of the calls that became opportunities (won ones included).",
+    )
+    targeted_lead_count = fields.Integer(
+        string="Targeted Leads",
+        readonly=True,
+        aggregator="sum",
+        help="Leads whose first call was marked targeted.",
+    )
+    won_targeted_count = fields.Integer(
+        string="Won Targeted Leads",
+        readonly=True,
+        aggregator="sum",
+        help="Won leads whose first call was marked targeted.",
+    )
+    targeted_win_rate = fields.Float(
+        string="Win Rate of Targeted (%)",
+        readonly=True,
+        aggregator="avg",
+        help="Won leads among the leads whose first call was targeted.",
+    )
+    days_to_won = fields.Float(
+        string="Days to Won (total)",
+        digits=(16, 1),
+        readonly=True,
+        aggregator="sum",
+        help="Days from the first call to the won date, added up over the won leads.",
+    )
+    days_to_close = fields.Float(
+        string="Days to Close",
+        digits=(16, 1),
+        readonly=True,
+        aggregator="avg",
+        help="Average days from a won lead's first call to its won date.",
+    )
+    avg_won_deal = fields.Monetary(
+        string="Average Won Deal",
+        readonly=True,
+        aggregator="avg",
+        currency_field="currency_id",
+        help="Expected revenue of the won leads divided by their number.",
+    )
+    revenue_per_call = fields.Monetary(
+        string="Revenue per Call",
+        readonly=True,
+        aggregator="avg",
+        currency_field="currency_id",
+        help="Expected revenue of the won leads divided by the calls.",
+    )
     talk_duration = fields.Integer(string="Talk Time (s)", readonly=True, aggregator="sum")
     avg_talk_time = fields.Float(
         string="Average Talk Time (s)",
@@ -148,6 +240,10 @@ class CallTrackingCallReport(models.Model):
                 c.source_id AS source_id,
                 c.medium_id AS medium_id,
                 c.campaign_id AS campaign_id,
+                touch.first_touch_channel_id AS first_touch_channel_id,
+                touch.first_touch_campaign_id AS first_touch_campaign_id,
+                touch.last_touch_channel_id AS last_touch_channel_id,
+                touch.last_touch_campaign_id AS last_touch_campaign_id,
                 c.utm_term AS utm_term,
                 c.landing_url AS landing_url,
                 c.device_class AS device_class,
@@ -185,6 +281,27 @@ class CallTrackingCallReport(models.Model):
                      THEN lead.expected_revenue ELSE 0.0 END AS won_revenue,
                 CASE WHEN x.first_of_lead
                      THEN CASE WHEN x.lead_won THEN 100.0 ELSE 0.0 END END AS won_rate,
+                (x.first_of_lead AND (x.lead_won OR lead.type = 'opportunity'))::int
+                    AS opportunity_count,
+                (x.first_of_lead AND c.quality = 'targeted')::int AS targeted_lead_count,
+                (x.first_of_lead AND x.lead_won AND c.quality = 'targeted')::int
+                    AS won_targeted_count,
+                CASE WHEN x.first_of_lead AND c.quality = 'targeted'
+                     THEN CASE WHEN x.lead_won THEN 100.0 ELSE 0.0 END END AS targeted_win_rate,
+                CASE WHEN x.first_of_lead AND x.lead_won
+                     THEN GREATEST(
+                         extract(epoch FROM COALESCE(lead.date_closed, c.start_at) - c.start_at)
+                         / 86400.0, 0.0)
+                     ELSE 0.0 END AS days_to_won,
+                CASE WHEN x.first_of_lead AND x.lead_won
+                     THEN GREATEST(
+                         extract(epoch FROM COALESCE(lead.date_closed, c.start_at) - c.start_at)
+                         / 86400.0, 0.0)
+                     END AS days_to_close,
+                CASE WHEN x.first_of_lead AND x.lead_won
+                     THEN lead.expected_revenue END AS avg_won_deal,
+                CASE WHEN x.first_of_lead AND x.lead_won
+                     THEN lead.expected_revenue ELSE 0.0 END AS revenue_per_call,
                 c.talk_duration AS talk_duration,
                 CASE WHEN c.status = 'answered' THEN c.talk_duration END AS avg_talk_time
               FROM call_tracking_call c
@@ -202,6 +319,9 @@ class CallTrackingCallReport(models.Model):
          -- lead figures only on the lead's first call: 1 join per lead, not per call
          LEFT JOIN crm_lead lead ON lead.id = c.lead_id AND first_call.call_id IS NOT NULL
          LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
+         -- the lead's first and last touch, on every call of the lead (dropped
+         -- by the planner when no touch column is read)
+         LEFT JOIN crm_lead touch ON touch.id = c.lead_id
         CROSS JOIN LATERAL (
                 SELECT timezone(
                            COALESCE(company_partner.tz, 'UTC'), timezone('UTC', c.start_at)

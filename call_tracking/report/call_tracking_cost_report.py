@@ -19,6 +19,10 @@ class CallTrackingCostReport(models.Model):
     _auto = False
     _rec_name = "month"
     _order = "month desc, channel_id"
+    _depends = {
+        "call.tracking.call.report": [],  # and what it reads
+        "call.tracking.cost": ["company_id", "channel_id", "date_from", "date_to", "amount"],
+    }
     _report_ratios = {
         "cost_per_call": (["cost"], ["call_count"], 1.0),
         "cost_per_targeted": (["cost"], ["targeted_count"], 1.0),

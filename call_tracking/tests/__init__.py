@@ -34,3 +34,6 @@ from . import test_call_extensibility
 from . import test_public_methods
 from . import test_destination_trust
 from . import test_webhook_telnyx
+from . import test_staffing
+from . import test_journey
+from . import test_audiences

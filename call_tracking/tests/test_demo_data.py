@@ -200,3 +200,15 @@ class TestDemoData(CallTrackingCommon):
         self.assertEqual(
             report.search_count([("call_id", "in", spam.ids), ("is_spam", "=", True)]), 8
         )
+
+    def test_staffing_advice(self):
+        """The demo's staffing advice was made from its calls: hours with
+        calls need people, and their arrivals are the calls of the last
+        weeks."""
+        company = self.pool.company_id
+        rows = self.env["call.tracking.staffing"].search([("company_id", "=", company.id)])
+        self.assertEqual(len(rows), 168)
+        busy = rows.filtered(lambda row: row.call_count)
+        self.assertTrue(busy, "the demo has calls in the weeks measured")
+        self.assertTrue(all(row.agents_needed >= 1 for row in busy))
+        self.assertFalse(rows.filtered(lambda row: not row.call_count and row.agents_needed))

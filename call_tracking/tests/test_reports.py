@@ -188,6 +188,58 @@ class TestCallTrackingReports(CallTrackingCommon):
                     figures = {k: v for k, v in figures.items() if k != "won_rate"}
                 self._assert_figures(cells[key], figures)
 
+    def test_deal_measures(self):
+        """Deal speed and size per channel, from hand-computed figures: L1
+        (Google, first call Jan 5 10:00) won on Jan 15 10:00 after 10 days
+        for 1000; L2 (Board, first call Jan 10 09:00) won on Jan 12 21:00
+        after 2.5 days for 500. Google's leads: L1 (targeted, won), L3
+        (untargeted, lost), L4 (targeted, open opportunity)."""
+        # written in the ORM cache only: the report flushes what it reads
+        self.l1.date_closed = datetime(2026, 1, 15, 10)
+        self.l2.date_closed = datetime(2026, 1, 12, 21)
+        measures = [
+            "call_count:sum",
+            "targeted_count:sum",
+            "opportunity_count:sum",
+            "won_count:sum",
+            "targeted_lead_count:sum",
+            "won_targeted_count:sum",
+            "targeted_win_rate:avg",
+            "days_to_close:avg",
+            "avg_won_deal:avg",
+            "revenue_per_call:avg",
+        ]
+        groups = self._groups("call.tracking.call.report", measures, ["channel_id"])
+        totals = {g["channel_id"][0]: g for g in groups}
+        # fmt: off
+        self._assert_figures(totals[self.google.id], {
+            # the funnel: calls -> targeted -> opportunities -> won
+            "call_count": 5, "targeted_count": 3, "opportunity_count": 3, "won_count": 1,
+            "targeted_lead_count": 2, "won_targeted_count": 1, "targeted_win_rate": 50.0,
+            "days_to_close": 10.0, "avg_won_deal": 1000.0, "revenue_per_call": 200.0,
+        })
+        self._assert_figures(totals[self.board.id], {
+            "call_count": 2, "targeted_count": 2, "opportunity_count": 1, "won_count": 1,
+            "targeted_lead_count": 1, "won_targeted_count": 1, "targeted_win_rate": 100.0,
+            "days_to_close": 2.5, "avg_won_deal": 500.0, "revenue_per_call": 250.0,
+        })
+        # fmt: on
+        # ratios of sums over both channels, never averages of the cells
+        both = self._groups("call.tracking.call.report", measures, [])[0]
+        self._assert_figures(
+            both,
+            {
+                "days_to_close": 6.25,
+                "avg_won_deal": 750.0,
+                "revenue_per_call": 1500.0 / 7,
+                "targeted_win_rate": 200.0 / 3,
+            },
+        )
+        # per salesperson: every call here is Sally's
+        by_user = self._groups("call.tracking.call.report", measures, ["user_id"])
+        self.assertEqual(len(by_user), 1)
+        self._assert_figures(by_user[0], {"won_count": 2, "days_to_close": 6.25})
+
     def test_call_report_channel_totals(self):
         """Shares, averages and distinct counts re-aggregate correctly on a
         coarser grouping (not sums or averages of the monthly cells)."""
