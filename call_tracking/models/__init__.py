@@ -16,6 +16,7 @@ from . import call_tracking_session
 from . import call_tracking_client
 from . import call_tracking_refusal
 from . import call_tracking_call
+from . import call_tracking_call_recording
 from . import call_tracking_blocked_number
 from . import crm_lead
 from . import mail_mail
