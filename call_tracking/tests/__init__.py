@@ -25,3 +25,4 @@ from . import test_setup_checklist
 from . import test_demo_website
 from . import test_screenshots
 from . import test_conversions
+from . import test_outbound
