@@ -46,3 +46,7 @@ class ConcurrentCreation(SerializationFailure):
     transaction (``odoo.service.model.retrying``), which then finds it."""
 
     pgcode = errorcodes.SERIALIZATION_FAILURE
+
+
+class RecordingNotAudioError(WebhookError):
+    """A recording whose bytes (or Content-Type) are not audio (answered 415)."""

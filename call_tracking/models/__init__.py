@@ -5,8 +5,11 @@ from . import call_tracking_provider_generic
 from . import call_tracking_provider_twilio
 from . import call_tracking_provider_zadarma
 from . import call_tracking_webhook_event
+from . import call_tracking_webhook_event_recording
 from . import res_company
 from . import res_config_settings
+from . import res_company_recording
+from . import res_config_settings_recording
 from . import website
 from . import call_tracking_pool
 from . import call_tracking_pool_stat
@@ -17,6 +20,8 @@ from . import call_tracking_client
 from . import call_tracking_refusal
 from . import call_tracking_call
 from . import call_tracking_call_recording
+from . import call_tracking_provider_twilio_recording
+from . import call_tracking_provider_zadarma_recording
 from . import call_tracking_blocked_number
 from . import crm_lead
 from . import mail_mail

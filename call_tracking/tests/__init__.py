@@ -26,3 +26,4 @@ from . import test_demo_website
 from . import test_screenshots
 from . import test_conversions
 from . import test_outbound
+from . import test_recording
