@@ -27,3 +27,4 @@ from . import test_screenshots
 from . import test_conversions
 from . import test_outbound
 from . import test_recording
+from . import test_recording_access
