@@ -16,6 +16,7 @@ The Asterisk AGI program uploads its recordings instead
 """
 
 import logging
+import time
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -160,10 +161,18 @@ class CallTrackingCall(models.Model):
             )
         )
         calls = self.browse([row[0] for row in rows[:batch_size]])
+        started = time.perf_counter()
         for call in calls:
             call._fetch_and_store_recording()
         self.env["ir.cron"]._notify_progress(done=len(calls), remaining=len(rows) - len(calls))
-        _logger.info("call_tracking: fetched %s recordings", len(calls))
+        if calls:
+            stored = sum(call.recording_state == "done" for call in calls)
+            _logger.info(
+                "call_tracking: %d recordings handled (%d stored) in %.3f s",
+                len(calls),
+                stored,
+                time.perf_counter() - started,
+            )
         return calls
 
     def _fetch_and_store_recording(self):
