@@ -69,7 +69,6 @@ class CallTrackingCall(models.Model):
         copy=False,
     )
     recording_error = fields.Char(
-        string="Recording Error",
         readonly=True,
         copy=False,
         help="Why the recording could not be fetched (the provider's answer, redacted).",
