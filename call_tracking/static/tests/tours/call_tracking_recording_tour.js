@@ -14,7 +14,8 @@ registry.category("web_tour.tours").add("call_tracking_recording_tour", {
   steps: () => [
     {
       content: "The chatter's call note points to the recording",
-      trigger: ".o-mail-Message-body a[href*='call_tracking.call_tracking_call_action']",
+      trigger:
+        ".o-mail-Message-body a[href*='call_tracking.call_tracking_call_action']",
     },
     {
       content: "Open the Calls tab",
@@ -68,12 +69,14 @@ registry.category("web_tour.tours").add("call_tracking_recording_tour", {
     },
     {
       content: "Open the call",
-      trigger: ".o_field_widget[name=call_ids] .o_data_row td.o_data_cell[name=channel_id]",
+      trigger:
+        ".o_field_widget[name=call_ids] .o_data_row td.o_data_cell[name=channel_id]",
       run: "click",
     },
     {
       content: "The call form has the player too",
-      trigger: ".o_field_widget[name=recording_attachment_id] .o_call_tracking_audio audio[src^='/web/content/']",
+      trigger:
+        ".o_field_widget[name=recording_attachment_id] .o_call_tracking_audio audio[src^='/web/content/']",
     },
   ],
 });
