@@ -140,11 +140,16 @@ class CallTrackingCall(models.Model):
 
     @api.model
     def _cron_fetch_recordings(self, batch_size=FETCH_BATCH):
-        """Fetch the due pending recordings, one batch per run (locked
-        ``SKIP LOCKED``: two workers never fetch the same call); the cron is
-        re-triggered while due ones remain. Return the calls handled."""
+        """Fetch the due pending recordings, one batch per run; Odoo's cron
+        runner runs it again (committing each batch) while due ones remain.
+        Return the calls handled.
+
+        The downloads run with no call row locked: a webhook of the same call
+        (a late or repeated delivery) never waits on a provider's answer.
+        The files become attachments as they arrive; the calls are then
+        locked and written at once, skipping those another transaction
+        locked or stored meanwhile (an upload: its file wins)."""
         self.flush_model(["recording_state", "recording_next_try_at"])
-        now = fields.Datetime.now()
         rows = self.env.execute_query(
             SQL(
                 """
@@ -153,19 +158,39 @@ class CallTrackingCall(models.Model):
                    AND (recording_next_try_at IS NULL OR recording_next_try_at <= %(now)s)
                  ORDER BY recording_next_try_at NULLS FIRST, id
                  LIMIT %(limit)s
-                   FOR NO KEY UPDATE SKIP LOCKED
                 """,
-                now=now,
+                now=fields.Datetime.now(),
                 limit=batch_size + 1,
             )
         )
         calls = self.browse([row[0] for row in rows[:batch_size]])
         started = time.perf_counter()
-        for call in calls:
-            call._fetch_and_store_recording()
+        outcomes = {call: call._fetch_recording_outcome() for call in calls}
+        # now lock the calls still pending (a brief lock: writes only)
+        self.flush_model(["recording_state", "recording_attachment_id"])
+        self.invalidate_model(["recording_state", "recording_attachment_id"])
+        locked = self.env.execute_query(
+            SQL(
+                """
+                SELECT id FROM call_tracking_call
+                 WHERE id IN %(ids)s AND recording_state = 'pending'
+                   FOR NO KEY UPDATE SKIP LOCKED
+                """,
+                ids=tuple(calls.ids) or (0,),
+            )
+        )
+        locked_ids = {row[0] for row in locked}
+        stored = 0
+        for call, (attachment_sudo, reason, retry) in outcomes.items():
+            if call.id not in locked_ids:
+                attachment_sudo.unlink()  # stored meanwhile, or busy: next run
+            elif attachment_sudo:
+                call._set_recording_attachment(attachment_sudo)
+                stored += 1
+            else:
+                call._recording_failed(reason, retry)
         self.env["ir.cron"]._notify_progress(done=len(calls), remaining=len(rows) - len(calls))
         if calls:
-            stored = sum(call.recording_state == "done" for call in calls)
             _logger.info(
                 "call_tracking: %d recordings handled (%d stored) in %.3f s",
                 len(calls),
@@ -174,25 +199,27 @@ class CallTrackingCall(models.Model):
             )
         return calls
 
-    def _fetch_and_store_recording(self):
-        """Fetch and store this call's recording; on failure keep the reason
-        and retry later, or mark it failed. The call and its lead are not
-        touched otherwise."""
+    def _fetch_recording_outcome(self):
+        """Fetch this call's recording through its provider and store the
+        file as an attachment of the call: ``(attachment, None, None)``, or
+        ``(empty, reason, retry)`` when it cannot be had (the provider's
+        redacted answer; ``retry`` for a transient failure). Writes nothing
+        on the call."""
         self.ensure_one()
-        provider = self.provider_id
+        no_file = self.env["ir.attachment"]
         try:
             with self.env.cr.savepoint():
-                content, content_type = provider._fetch_recording(self)
+                content, content_type = self.provider_id._fetch_recording(self)
                 mimetype, extension = self._check_recording_content(content, content_type)
-                self._store_recording(content, mimetype, extension)
+                return self._create_recording_attachment(content, mimetype, extension), None, None
         except WebhookError as exc:  # too large, not audio
-            self._recording_failed(exc.reason, retry=False)
+            return no_file, exc.reason, False
         except outbound.OutboundError as exc:
-            self._recording_failed(exc.message, retry=exc.retry)
+            return no_file, exc.message, exc.retry
         # one call's unexpected failure must not stop the batch (logged)
         except Exception as exc:
             _logger.exception("call_tracking: recording of call %s failed", self.id)
-            self._recording_failed(self.env._("Unexpected error: %s", exc), retry=True)
+            return no_file, self.env._("Unexpected error: %s", exc), True
 
     def _get_recording_max_bytes(self):
         self.ensure_one()
@@ -230,21 +257,37 @@ class CallTrackingCall(models.Model):
         """Store the audio as an attachment of the call (replacing a
         previous one) and mark the recording done."""
         self.ensure_one()
+        attachment_sudo = self._create_recording_attachment(content, mimetype, extension)
+        self._set_recording_attachment(attachment_sudo)
+        return attachment_sudo
+
+    def _create_recording_attachment(self, content, mimetype, extension):
+        """The audio as an attachment of the call, in the filestore."""
+        self.ensure_one()
         # sudo: the cron or the signed upload stores the file of a call the
-        # caller may not read; the attachment belongs to the call
-        Attachment_sudo = self.env["ir.attachment"].sudo()
-        previous_sudo = self.sudo().recording_attachment_id
-        attachment_sudo = Attachment_sudo.create(
-            {
-                "name": f"call-{self.id}-recording.{extension}",
-                "res_model": self._name,
-                "res_id": self.id,
-                "company_id": self.company_id.id,
-                "mimetype": mimetype,
-                "raw": content,
-                "public": False,
-            }
+        # caller may not read; the attachment belongs to the call, whose
+        # readers alone may read it (ir.attachment.check)
+        return (
+            self.env["ir.attachment"]
+            .sudo()
+            .create(
+                {
+                    "name": f"call-{self.id}-recording.{extension}",
+                    "res_model": self._name,
+                    "res_id": self.id,
+                    "company_id": self.company_id.id,
+                    "mimetype": mimetype,
+                    "raw": content,
+                    "public": False,
+                }
+            )
         )
+
+    def _set_recording_attachment(self, attachment_sudo):
+        """Make ``attachment_sudo`` the call's recording (the previous file
+        is deleted)."""
+        self.ensure_one()
+        previous_sudo = self.sudo().recording_attachment_id
         self.write(
             {
                 "recording_attachment_id": attachment_sudo.id,
@@ -254,8 +297,8 @@ class CallTrackingCall(models.Model):
                 "recording_fetched_at": fields.Datetime.now(),
             }
         )
-        previous_sudo.unlink()
-        return attachment_sudo
+        if previous_sudo != attachment_sudo:
+            previous_sudo.unlink()
 
     def _recording_failed(self, reason, retry):
         """Keep ``reason`` on the call; retry later with back-off while

@@ -91,6 +91,28 @@ class TestRecordingFetch(RecordingCase):
         # nothing left to fetch
         self.assertFalse(self._fetch())
 
+    def test_upload_during_the_fetch_wins(self):
+        """The downloads run with no call locked: a file stored meanwhile
+        (an upload of the same call) is kept, the download dropped."""
+        self.standin.route("/files/a.wav", 200, "audio/wav", self.wav)
+        call = self._end_call(recording_url=f"{self.standin.url}/files/a.wav")
+        Provider = type(self.env["call.tracking.provider"])
+        fetch = Provider._fetch_recording
+
+        def fetch_while_uploaded(provider, fetched_call):
+            answer = fetch(provider, fetched_call)
+            fetched_call._store_recording(MP3_BYTES, "audio/mpeg", "mp3")
+            return answer
+
+        with patch.object(Provider, "_fetch_recording", fetch_while_uploaded):
+            self.assertEqual(self._fetch(), call)
+        self.assertEqual(call.recording_state, "done")
+        self.assertEqual(call.recording_attachment_id.mimetype, "audio/mpeg")
+        files = self.env["ir.attachment"].search(
+            [("res_model", "=", "call.tracking.call"), ("res_id", "=", call.id)]
+        )
+        self.assertEqual(files, call.recording_attachment_id, "the download was dropped")
+
     def test_event_triggers_the_cron(self):
         cron = self.env.ref("call_tracking.ir_cron_call_tracking_recording_fetch")
         before = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
