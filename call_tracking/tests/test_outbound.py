@@ -155,6 +155,14 @@ class TestOutbound(TransactionCase):
         self.assertEqual((method, path), ("GET", "/ok?a=1"))
         self.assertEqual(headers["Host"], f"127.0.0.1:{self.server.port}")
 
+    def test_multipart_files(self):
+        self._allow("127.0.0.0/8")
+        self._request("POST", f"{self.server.url}/ok", files={"file": ("a.csv", b"phone\nabc\n")})
+        _method, _path, headers, body = self.server.seen[-1]
+        self.assertIn("multipart/form-data", headers["Content-Type"])
+        self.assertIn(b'filename="a.csv"', body)
+        self.assertIn(b"phone\nabc\n", body)
+
     def test_host_header_keeps_the_name(self):
         """The connection goes to the checked address; the server still sees
         the host name it was asked for."""

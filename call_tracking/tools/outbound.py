@@ -245,6 +245,7 @@ def request(
     params=None,
     data=None,
     json=None,
+    files=None,
     headers=None,
     auth=None,
     timeout=DEFAULT_TIMEOUT,
@@ -267,6 +268,7 @@ def request(
                 params=params,
                 data=data,
                 json=json,
+                files=files,
                 headers=headers,
                 auth=auth,
                 timeout=timeout,
@@ -308,7 +310,7 @@ def request(
     return response
 
 
-def _send(method, url, target, *, params, data, json, headers, auth, timeout, max_bytes):
+def _send(method, url, target, *, params, data, json, files, headers, auth, timeout, max_bytes):
     scheme, host, port, address = target
     session = requests.Session()
     session.trust_env = False  # no environment proxies: they connect by name
@@ -325,6 +327,7 @@ def _send(method, url, target, *, params, data, json, headers, auth, timeout, ma
                 params=params,
                 data=data,
                 json=json,
+                files=files,
                 headers=all_headers,
                 auth=auth,
                 timeout=timeout,
