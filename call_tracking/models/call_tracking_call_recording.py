@@ -21,6 +21,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..exceptions import RecordingNotAudioError, WebhookBodyTooLargeError, WebhookError
@@ -82,6 +83,20 @@ class CallTrackingCall(models.Model):
     recording_attempts = fields.Integer(readonly=True, copy=False)
     recording_next_try_at = fields.Datetime(string="Next Attempt", readonly=True, copy=False)
     recording_fetched_at = fields.Datetime(string="Recording Stored At", readonly=True, copy=False)
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    def action_fetch_recording(self):
+        """Fetch a failed (or deleted) recording again, now."""
+        self.ensure_one()
+        self.check_access("write")
+        if not (self.recording_url or self.recording_ref):
+            raise UserError(self.env._("The provider gave no recording for this call."))
+        self.write(self._get_recording_pending_values())
+        self._trigger_recording_cron()
+        return True
 
     # ------------------------------------------------------------------
     # Webhook: a recording reference makes the recording pending

@@ -11,6 +11,7 @@ from unittest.mock import patch
 from urllib.parse import urlencode
 
 from odoo import fields
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 from odoo.tests.common import _super_send
 
@@ -410,6 +411,19 @@ class TestRecordingBadInput(RecordingCase):
         self.assertTrue(any("refused" in line for line in logs.output))
         self.assertFalse(self.standin.requests)
         self._assert_unaffected(call)
+
+    def test_fetch_again_after_a_failure(self):
+        call = self._end_call(recording_url=f"{self.standin.url}/files/late.wav")
+        self._fetch()
+        self.assertEqual(call.recording_state, "failed", "404: not there yet")
+        self.standin.route("/files/late.wav", 200, "audio/wav", self.wav)
+        # a salesperson may not; a call tracking administrator may
+        with self.assertRaises(AccessError):
+            call.with_user(self.salesman).action_fetch_recording()
+        call.with_user(self.ct_admin).action_fetch_recording()
+        self.assertEqual(call.recording_state, "pending")
+        self._fetch()
+        self.assertEqual(call.recording_state, "done")
 
     def test_one_failure_does_not_stop_the_batch(self):
         self.standin.route("/files/a.wav", 200, "audio/wav", self.wav)
