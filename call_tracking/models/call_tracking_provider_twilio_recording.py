@@ -11,6 +11,14 @@ token: the SID is read from the recording's own URI, the auth token is the
 provider's secret. They are sent only to the provider's API host (Twilio's
 or the one its Recording API URL names); a redirect elsewhere gets no
 credentials (``tools/outbound.py``).
+
+A recording made with ``<Dial record=...>`` or ``<Start><Recording>`` is
+announced by a *recording status callback* ("Voice Webhooks", "Recording
+status callbacks": https://www.twilio.com/docs/usage/webhooks/voice-webhooks),
+signed like every Twilio request, with ``AccountSid``, ``CallSid``,
+``RecordingSid``, ``RecordingUrl`` and ``RecordingStatus`` (``in-progress``,
+``completed``, ``absent``...) and no ``CallStatus``: when its URL is set as the
+recording status callback, a completed recording's URL goes on the call.
 """
 
 import re
@@ -19,6 +27,7 @@ from urllib.parse import urlsplit
 from odoo import models
 
 from ..tools import outbound
+from ..tools.webhook_parsing import parse_str, parse_url
 
 TWILIO_API_URL = "https://api.twilio.com"
 TWILIO_RECORDING_PATH = re.compile(
@@ -34,6 +43,21 @@ class CallTrackingProvider(models.Model):
         if self.kind == "twilio":
             return TWILIO_API_URL
         return super()._get_recording_default_base_url()
+
+    def _parse_webhook_events(self, request_data):
+        if self.kind != "twilio":
+            return super()._parse_webhook_events(request_data)
+        params = dict(request_data.get("form") or [])
+        if "RecordingSid" not in params or "CallStatus" in params:
+            return super()._parse_webhook_events(request_data)
+        # a recording status callback: only a completed recording has a file
+        event = {
+            "event": "call_update",
+            "call_id": parse_str(self.env, params, "CallSid", required=True),
+        }
+        if params.get("RecordingStatus") == "completed":
+            event["recording_url"] = parse_url(self.env, params, "RecordingUrl")
+        return [event]
 
     def _fetch_recording(self, call):
         if self.kind != "twilio":

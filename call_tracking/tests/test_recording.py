@@ -158,6 +158,49 @@ class TestRecordingFetch(RecordingCase):
         expected = base64.b64encode(f"{TWILIO_ACCOUNT}:{TWILIO_TOKEN}".encode()).decode()
         self.assertEqual(req["headers"]["Authorization"], f"Basic {expected}")
 
+    def test_twilio_recording_status_callback(self):
+        provider = self.env["call.tracking.provider"].create(
+            {
+                "name": "Twilio",
+                "kind": "twilio",
+                "secret": TWILIO_TOKEN,
+                "recording_base_url": self.standin.url,
+            }
+        )
+        path = f"/2010-04-01/Accounts/{TWILIO_ACCOUNT}/Recordings/{TWILIO_RECORDING}"
+        self.standin.route(f"{path}.mp3", 200, "audio/mpeg", MP3_BYTES)
+        call_sid = "CA" + "4" * 32
+        status_form = [
+            ("AccountSid", TWILIO_ACCOUNT),
+            ("CallSid", call_sid),
+            ("CallStatus", "completed"),
+            ("CallDuration", "42"),
+            ("From", CALLER),
+            ("To", TRACKED),
+        ]
+        call = self.Call._process_webhook_events(
+            provider, provider._parse_webhook_events({"form": status_form})
+        )
+        self.assertIn(call.recording_state, (False, "none"))
+        recording_form = [
+            ("AccountSid", TWILIO_ACCOUNT),
+            ("CallSid", call_sid),
+            ("RecordingSid", TWILIO_RECORDING),
+            ("RecordingUrl", f"{self.standin.url}{path}"),
+            ("RecordingDuration", "40"),
+        ]
+        in_progress = [*recording_form, ("RecordingStatus", "in-progress")]
+        events = provider._parse_webhook_events({"form": in_progress})
+        self.assertEqual(events, [{"event": "call_update", "call_id": call_sid}])
+        completed = [*recording_form, ("RecordingStatus", "completed")]
+        events = provider._parse_webhook_events({"form": completed})
+        self.assertEqual(self.Call._process_webhook_events(provider, events), call)
+        self.assertEqual(call.recording_state, "pending")
+        self.assertEqual(call.status, "answered")
+        self._fetch()
+        self.assertEqual(call.recording_state, "done", call.recording_error)
+        self.assertEqual(call.recording_attachment_id.raw, MP3_BYTES)
+
     def test_twilio_refusal_is_parsed_and_redacted(self):
         provider = self.env["call.tracking.provider"].create(
             {
