@@ -12,7 +12,7 @@
     # website_crm brings crm, website, utm, phone_validation and mail
     "depends": ["website_crm"],
     "external_dependencies": {
-        "python": ["phonenumbers", "requests", "crawler-user-agents", "ua-parser"]
+        "python": ["phonenumbers", "requests", "crawler-user-agents", "ua-parser", "filetype"]
     },
     "data": [
         "security/call_tracking_groups.xml",
@@ -45,6 +45,8 @@
         "views/call_tracking_staffing_views.xml",
         "views/crm_lead_journey_views.xml",
         "views/call_tracking_audience_views.xml",
+        "data/call_tracking_recording_data.xml",
+        "views/call_tracking_recording_views.xml",
     ],
     "demo": [
         "demo/call_tracking_demo.xml",
@@ -68,10 +70,16 @@
             "call_tracking/static/src/js/call_tracking_core.js",
             "call_tracking/static/src/js/call_tracking.js",
         ],
+        "web.assets_backend": [
+            "call_tracking/static/src/recording/audio_field.js",
+            "call_tracking/static/src/recording/audio_field.xml",
+            "call_tracking/static/src/recording/audio_field.scss",
+        ],
         "web.assets_tests": [
             "call_tracking/static/tests/tours/call_tracking_tour.js",
             "call_tracking/static/tests/tours/call_tracking_backend_tour.js",
             "call_tracking/static/tests/tours/call_tracking_i18n_tour.js",
+            "call_tracking/static/tests/tours/call_tracking_recording_tour.js",
         ],
     },
     "application": True,

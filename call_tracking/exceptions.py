@@ -57,3 +57,7 @@ class WebhookConfirmationPending(WebhookProcessingError):
     def __init__(self, reason, call_id=None):
         super().__init__(reason)
         self.call_id = call_id
+
+
+class RecordingNotAudioError(WebhookError):
+    """A recording whose bytes (or Content-Type) are not audio (answered 415)."""

@@ -7,9 +7,12 @@ from . import call_tracking_provider_zadarma
 from . import call_tracking_provider_secret
 from . import call_tracking_provider_telnyx
 from . import call_tracking_webhook_event
+from . import call_tracking_webhook_event_recording
 from . import res_company
 from . import res_config_settings
 from . import res_company_client_caps
+from . import res_company_recording
+from . import res_config_settings_recording
 from . import website
 from . import ir_http
 from . import call_tracking_pool
@@ -29,6 +32,9 @@ from . import call_tracking_call_spam
 from . import call_tracking_call_attribution
 from . import call_tracking_call_lead
 from . import call_tracking_call_note
+from . import call_tracking_call_recording
+from . import call_tracking_provider_twilio_recording
+from . import call_tracking_provider_zadarma_recording
 from . import call_tracking_blocked_number
 from . import crm_lead
 from . import mail_mail

@@ -25,16 +25,24 @@ class CallTrackingCall(models.Model):
             self.env._("Channel:"),
             self.channel_id.name or "-",
         )
-        if self.recording_url and self.recording_url.startswith(("https://", "http://")):
+        recording_url = self._get_call_message_recording_url()
+        if recording_url:
             body += Markup(
                 '<li>%s <a href="%s" target="_blank" rel="noopener noreferrer">%s</a></li>'
             ) % (
                 self.env._("Recording:"),
-                self.recording_url,
+                recording_url,
                 self.env._("listen"),
             )
         body += Markup("</ul>")
         self.lead_id._call_tracking_log_note(body)
+
+    def _get_call_message_recording_url(self):
+        """The recording link of the call's note on its lead (hook), or None."""
+        self.ensure_one()
+        if self.recording_url and self.recording_url.startswith(("https://", "http://")):
+            return self.recording_url
+        return None
 
     def _schedule_call_back(self):
         """A missed, busy or failed call: ask someone to call back, always."""

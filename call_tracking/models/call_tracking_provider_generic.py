@@ -91,6 +91,12 @@ class CallTrackingProvider(models.Model):
     def _verify_webhook(self, request_data):
         if self.kind != "generic":
             return super()._verify_webhook(request_data)
+        self._verify_generic_signature(request_data)
+
+    def _verify_generic_signature(self, request_data):
+        """Raise ``WebhookSignatureError`` unless the body carries the
+        generic signature (also the recording upload's, of every kind)."""
+        self.ensure_one()
         secret = self._get_webhook_secret()
         headers = {k.lower(): v for k, v in (request_data.get("headers") or {}).items()}
         received = parse_generic_signature(headers.get(SIGNATURE_HEADER.lower()))

@@ -37,3 +37,5 @@ from . import test_webhook_telnyx
 from . import test_staffing
 from . import test_journey
 from . import test_audiences
+from . import test_recording
+from . import test_recording_access
