@@ -12,7 +12,16 @@
     # website_crm brings crm, website, utm, phone_validation and mail
     "depends": ["website_crm"],
     "external_dependencies": {
-        "python": ["phonenumbers", "requests", "crawler-user-agents", "ua-parser"]
+        "python": [
+            "phonenumbers",
+            "requests",
+            "crawler-user-agents",
+            "ua-parser",
+            # transcription: audio decoding (FFmpeg's libraries) and the English engine;
+            # faster-whisper is optional (imported lazily, see requirements.txt)
+            "av",
+            "pocketsphinx",
+        ]
     },
     "data": [
         "security/call_tracking_groups.xml",
@@ -39,6 +48,12 @@
         "report/call_tracking_cost_report_views.xml",
         "report/call_tracking_pool_report_views.xml",
         "views/call_tracking_conversion_views.xml",
+        "data/call_tracking_transcription_data.xml",
+        "data/call_tracking_scorecard_data.xml",
+        "views/call_tracking_tag_views.xml",
+        "views/call_tracking_scorecard_views.xml",
+        "views/res_config_settings_transcription_views.xml",
+        "report/call_tracking_quality_report_views.xml",
     ],
     "demo": [
         "demo/call_tracking_demo.xml",

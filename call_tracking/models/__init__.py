@@ -33,3 +33,12 @@ from . import call_tracking_destination_yandex
 from . import call_tracking_destination_meta
 from . import call_tracking_conversion
 from . import call_tracking_call_conversion
+from . import call_tracking_phrase
+from . import call_tracking_tag
+from . import call_tracking_score_criterion
+from . import call_tracking_scorecard
+from . import call_tracking_scorecard_line
+from . import call_tracking_call_transcript
+from . import call_tracking_call_scorecard
+from . import res_company_transcription
+from . import res_config_settings_transcription

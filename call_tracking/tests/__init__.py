@@ -25,3 +25,5 @@ from . import test_setup_checklist
 from . import test_demo_website
 from . import test_screenshots
 from . import test_conversions
+from . import test_transcription
+from . import test_scorecard

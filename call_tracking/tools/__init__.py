@@ -1,3 +1,4 @@
 from . import pool_sizing
 from . import phone
 from . import clients
+from . import transcription
