@@ -65,6 +65,8 @@
         # last: six months of visits and calls replayed through the real code
         "demo/call_tracking_traffic_demo.xml",
         "demo/call_tracking_destination_demo.xml",
+        # after the traffic: heard calls with recordings, transcripts, tags, scores
+        "demo/call_tracking_quality_demo.xml",
     ],
     # read by demo/call_tracking_traffic_demo.xml (the replay), not loaded
     # as data: listed for the OCA "file-not-used" check

@@ -10,18 +10,17 @@ class CallTrackingCall(models.Model):
         "call.tracking.scorecard",
         compute="_compute_scorecard_id",
         search="_search_scorecard_id",
-        string="Scorecard",
     )
     scorecard_line_ids = fields.One2many(
         related="scorecard_id.line_ids", readonly=False, string="Criteria"
     )
     scorecard_state = fields.Selection(related="scorecard_id.state", string="Scorecard State")
+    # not stored: a stored float reads 0 for the calls nobody scored, and
+    # averages would count them; the reports read the scorecards
     score = fields.Float(
         string="Score (%)",
         compute="_compute_score",
-        store=True,
         digits=(16, 1),
-        aggregator="avg",
         help="The manager's quality score of the call, once scored.",
     )
 

@@ -31,7 +31,9 @@ class CallTrackingCall(models.Model):
     transcript_state = fields.Selection(
         TRANSCRIPT_STATES, index="btree_not_null", readonly=True, copy=False
     )
-    transcript = fields.Text(readonly=True, copy=False, help="What was said in the call.")
+    transcript = fields.Text(
+        readonly=True, copy=False, index="trigram", help="What was said in the call."
+    )
     transcript_segments = fields.Json(
         readonly=True,
         copy=False,

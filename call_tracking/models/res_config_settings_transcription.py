@@ -31,7 +31,7 @@ class ResConfigSettings(models.TransientModel):
             )
 
     def set_values(self):
-        super().set_values()
+        result = super().set_values()
         # the company's check reads the directory stored just above
         if self.company_id.call_tracking_transcription_engine != (
             self.call_tracking_transcription_engine
@@ -39,3 +39,4 @@ class ResConfigSettings(models.TransientModel):
             self.company_id.call_tracking_transcription_engine = (
                 self.call_tracking_transcription_engine
             )
+        return result

@@ -200,3 +200,32 @@ class TestScorecard(CallTrackingCommon):
         # a call is scored against its own company's checklist
         self.call_2.with_user(self.manager_2).with_company(self.company_2).action_score()
         self.assertEqual(self.call_2.scorecard_id.line_ids.criterion_id, self.criterion_2)
+
+    def test_keyword_tag_report(self):
+        """Tags as a pivot dimension: one row per call and tag; the Call Analysis filters by tag."""
+        Tag = self.env["call.tracking.tag"]
+        price, delivery = Tag.create([{"name": "Price R"}, {"name": "Delivery R"}])
+        self.calls[0].tag_ids = price | delivery
+        self.calls[2].tag_ids = price
+        self.calls[3].tag_ids = delivery
+        self._score(self.calls[0], self.greeting | self.offer)
+        self._score(self.calls[3], self.need)
+        report = self.env["call.tracking.tag.report"].with_user(self.manager)
+        groups = report._read_group(
+            [("call_id", "in", self.calls.ids)],
+            ["tag_id"],
+            ["call_count:sum", "missed_count:sum", "missed_rate:avg", "score:avg"],
+        )
+        self.assertEqual(
+            {tag: values for tag, *values in groups},
+            {
+                # calls 0 (answered, 40 %) and 2 (missed)
+                price: [2, 1, 50.0, 40.0],
+                # calls 0 (40 %) and 3 (20 %), both answered
+                delivery: [2, 0, 0.0, 30.0],
+            },
+        )
+        analysis = self.env["call.tracking.call.report"].with_user(self.manager)
+        self.assertEqual(
+            analysis.search([("tag_ids", "in", price.ids)]).call_id, self.calls[0] | self.calls[2]
+        )

@@ -203,3 +203,43 @@ class TestTranscription(CallTrackingCommon):
         self.assertEqual(find("Яка ціна доставки до Києва?", ["ціна доставки"]), ["ціна доставки"])
         self.assertEqual(find("we can offer  you", ["can offer"]), ["can offer"])
         self.assertEqual(find("", ["price"]), [])
+
+
+@tagged("post_install", "-at_install")
+class TestQualityDemo(CallTrackingCommon):
+    """The demo's heard calls: recordings, transcripts, tags and scores of
+    two salespeople, made by the real code at demo load. Skipped without demo data."""
+
+    def test_demo_heard_calls(self):
+        provider = self.env.ref(
+            "call_tracking.demo_provider_second_office", raise_if_not_found=False
+        )
+        if not provider:
+            # Odoo drops a module's whole demo when one file fails: a database
+            # with Odoo's own demo data must have this module's too
+            self.assertFalse(
+                self.env.ref("base.user_demo", raise_if_not_found=False),
+                "call_tracking's demo data failed to load (see the log)",
+            )
+            self.skipTest("no demo data")
+        calls = self.env["call.tracking.call"].search(
+            [("provider_call_id", "=like", "demo-heard-%")]
+        )
+        self.assertEqual(len(calls), 6)
+        self.assertTrue(all(call.recording_attachment_id.raw for call in calls))
+        self.assertEqual(
+            set(calls.mapped("transcript_state")), {"done"}, calls.mapped("transcript_error")
+        )
+        self.assertEqual(len(calls.user_id), 2, "several salespeople")
+        self.assertTrue(all(calls.mapped("lead_id")))
+        tags = calls.tag_ids.mapped(lambda tag: tag.get_external_id()[tag.id])
+        for xmlid in (
+            "call_tracking.call_tracking_tag_price",
+            "call_tracking.call_tracking_tag_delivery",
+        ):
+            self.assertIn(xmlid, tags)
+        scorecards = calls.scorecard_ids
+        self.assertEqual(len(scorecards), 6)
+        self.assertEqual(len(scorecards.filtered(lambda s: s.state == "done")), 5)
+        self.assertTrue(any(scorecards.line_ids.mapped("suggested")))
+        self.assertTrue(any(0 < score < 100 for score in calls.mapped("score")))
