@@ -59,6 +59,8 @@ class TestTranscription(CallTrackingCommon):
             {"name": "Kyiv UK", "phrase_ids": [(0, 0, {"name": "kyiv", "lang": "uk"})]}
         )
         cls.cron = cls.env.ref("call_tracking.ir_cron_call_tracking_transcribe")
+        # the demo data switches it on for its company
+        cls.company.call_tracking_transcription_engine = False
 
     def _recorded_call(self, audio, name="speech.wav", mimetype="audio/x-wav", **values):
         call = self.env["call.tracking.call"].create(
@@ -93,7 +95,8 @@ class TestTranscription(CallTrackingCommon):
         )
 
     def test_off_by_default(self):
-        self.assertFalse(self.company.call_tracking_transcription_engine)
+        # a new company transcribes nothing until an engine is chosen
+        self.assertFalse(self.company_2.call_tracking_transcription_engine)
         call = self._recorded_call(self.speech)
         self._run_cron()
         self.assertFalse(call.transcript_state)
