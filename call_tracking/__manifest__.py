@@ -81,6 +81,7 @@
             "call_tracking/static/tests/tours/call_tracking_tour.js",
             "call_tracking/static/tests/tours/call_tracking_backend_tour.js",
             "call_tracking/static/tests/tours/call_tracking_i18n_tour.js",
+            "call_tracking/static/tests/tours/call_tracking_quality_tour.js",
         ],
     },
     "application": True,

@@ -27,3 +27,4 @@ from . import test_screenshots
 from . import test_conversions
 from . import test_transcription
 from . import test_scorecard
+from . import test_quality_tour
