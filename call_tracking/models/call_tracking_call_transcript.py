@@ -21,6 +21,8 @@ _logger = logging.getLogger(__name__)
 
 TRANSCRIPT_STATES = [("done", "Transcribed"), ("failed", "Failed")]
 TRANSCRIPTION_BATCH = 10
+# seconds of one cron run, well under Odoo's limit_time_real_cron
+TRANSCRIPTION_BUDGET = 120
 
 
 class CallTrackingCall(models.Model):
@@ -92,8 +94,9 @@ class CallTrackingCall(models.Model):
         ]
 
     @api.model
-    def _cron_transcribe(self, batch_size=TRANSCRIPTION_BATCH):
-        """Transcribe one batch of stored recordings; the cron runs again while some remain."""
+    def _cron_transcribe(self, batch_size=TRANSCRIPTION_BATCH, time_budget=TRANSCRIPTION_BUDGET):
+        """Transcribe one batch of stored recordings, for at most about ``time_budget``
+        seconds (long calls take long); the cron runs again while some remain."""
         companies = self.env["res.company"].search(
             [("call_tracking_transcription_engine", "!=", False)]
         )
@@ -102,32 +105,40 @@ class CallTrackingCall(models.Model):
             return
         domain = self._get_transcription_domain(companies)
         calls = self.search(domain, order="id", limit=batch_size)
-        calls._transcribe()
+        done = calls._transcribe(deadline=time.monotonic() + time_budget)
         remaining = self.search_count(domain)
         _logger.info(
             "Transcription: %d calls done (%d failed), %d remaining",
-            len(calls),
-            len(calls.filtered(lambda call: call.transcript_state == "failed")),
+            len(done),
+            len(done.filtered(lambda call: call.transcript_state == "failed")),
             remaining,
         )
-        self.env["ir.cron"]._notify_progress(done=len(calls), remaining=remaining)
+        self.env["ir.cron"]._notify_progress(done=len(done), remaining=remaining)
 
-    def _transcribe(self):
-        """Transcribe the recordings of ``self`` with their company's engine, then tag them."""
+    def _transcribe(self, deadline=None):
+        """Transcribe the recordings of ``self`` with their company's engine, then tag
+        them; past ``deadline`` (a ``time.monotonic()`` value) the calls left wait for
+        the next run. Return the calls transcribed or failed."""
+        processed = self.browse()
         for company, calls in self.grouped("company_id").items():
             engine = company._get_transcription_engine()
             try:
                 engine.check()
             except transcription.EngineUnavailable as error:
                 calls.write({"transcript_state": "failed", "transcript_error": str(error)})
+                processed |= calls
                 continue
             for call in calls:
+                if deadline is not None and processed and time.monotonic() > deadline:
+                    break
                 # one write per call: each has its own text (the engine's
                 # seconds per call dwarf it)
                 call.write(call._get_transcript_values(engine))
-        done = self.filtered(lambda call: call.transcript_state == "done")
+                processed |= call
+        done = processed.filtered(lambda call: call.transcript_state == "done")
         done._apply_keyword_tags()
         done.scorecard_ids._refresh_suggestions()
+        return processed
 
     def _get_transcript_values(self, engine):
         """The values of ``self``'s transcript by ``engine``, or of its failure."""

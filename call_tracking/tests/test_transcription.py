@@ -152,6 +152,19 @@ class TestTranscription(CallTrackingCommon):
         self.assertEqual(good.transcript_state, "done")
         self.assertEqual((progress.done, progress.remaining), (2, 0))
 
+    def test_time_budget(self):
+        """A run past its time budget leaves the calls left for the next run."""
+        self.company.call_tracking_transcription_engine = "pocketsphinx"
+        first = self._recorded_call(self.speech, name="first.wav")
+        second = self._recorded_call(self.speech, name="second.wav")
+        Call = self.env["call.tracking.call"]
+        # a run always transcribes one call, then looks at the clock
+        Call._cron_transcribe(time_budget=0)
+        self.assertEqual(first.transcript_state, "done")
+        self.assertFalse(second.transcript_state)
+        Call._cron_transcribe(time_budget=0)
+        self.assertEqual(second.transcript_state, "done")
+
     def test_missing_engine_fails_calls_with_what_to_install(self):
         self.company.call_tracking_transcription_engine = "pocketsphinx"
         call = self._recorded_call(self.speech)
