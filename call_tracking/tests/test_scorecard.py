@@ -225,6 +225,11 @@ class TestScorecard(CallTrackingCommon):
                 delivery: [2, 0, 0.0, 30.0],
             },
         )
+        self.assertEqual((price.call_count, delivery.call_count), (2, 2))
+        self.assertEqual(
+            self.env["call.tracking.call"].search(price.action_open_calls()["domain"]),
+            self.calls[0] | self.calls[2],
+        )
         analysis = self.env["call.tracking.call.report"].with_user(self.manager)
         self.assertEqual(
             analysis.search([("tag_ids", "in", price.ids)]).call_id, self.calls[0] | self.calls[2]
