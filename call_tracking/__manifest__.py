@@ -12,7 +12,18 @@
     # website_crm brings crm, website, utm, phone_validation and mail
     "depends": ["website_crm"],
     "external_dependencies": {
-        "python": ["phonenumbers", "requests", "crawler-user-agents", "ua-parser", "filetype"]
+        "python": [
+            "phonenumbers",
+            "requests",
+            "crawler-user-agents",
+            "ua-parser",
+            # recordings: the audio type read from the bytes
+            "filetype",
+            # transcription: audio decoding (FFmpeg's libraries) and the English engine;
+            # faster-whisper is optional (imported lazily, see requirements.txt)
+            "av",
+            "pocketsphinx",
+        ]
     },
     "data": [
         "security/call_tracking_groups.xml",
@@ -47,6 +58,12 @@
         "views/call_tracking_audience_views.xml",
         "data/call_tracking_recording_data.xml",
         "views/call_tracking_recording_views.xml",
+        "data/call_tracking_transcription_data.xml",
+        "data/call_tracking_scorecard_data.xml",
+        "views/call_tracking_tag_views.xml",
+        "views/call_tracking_scorecard_views.xml",
+        "views/res_config_settings_transcription_views.xml",
+        "report/call_tracking_quality_report_views.xml",
     ],
     "demo": [
         "demo/call_tracking_demo.xml",
@@ -60,6 +77,8 @@
         "demo/call_tracking_destination_demo.xml",
         # after the traffic: the advice of its calls
         "demo/call_tracking_staffing_demo.xml",
+        # after the traffic: heard calls with recordings, transcripts, tags, scores
+        "demo/call_tracking_quality_demo.xml",
     ],
     # read by demo/call_tracking_traffic_demo.xml (the replay), not loaded
     # as data: listed for the OCA "file-not-used" check
@@ -80,6 +99,7 @@
             "call_tracking/static/tests/tours/call_tracking_backend_tour.js",
             "call_tracking/static/tests/tours/call_tracking_i18n_tour.js",
             "call_tracking/static/tests/tours/call_tracking_recording_tour.js",
+            "call_tracking/static/tests/tours/call_tracking_quality_tour.js",
         ],
     },
     "application": True,

@@ -172,6 +172,11 @@ if ! command -v chromium >/dev/null 2>&1 && ! command -v google-chrome >/dev/nul
     apt_install chromium
 fi
 
+# ---------------------------------------------------------------- espeak-ng
+# call_tracking/tests/test_transcription.py and tests/bench_transcription.py
+# synthesize the caller's words with it (PocketSphinx then hears them)
+command -v espeak-ng >/dev/null 2>&1 || apt_install espeak-ng
+
 # ---------------------------------------------------------------- nginx
 # tests/test_deploy.py checks the reverse proxy of deploy/ with `nginx -t`
 # (the service itself is never started).

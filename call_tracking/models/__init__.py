@@ -64,3 +64,12 @@ from . import call_tracking_staffing
 from . import call_tracking_journey
 from . import crm_lead_journey
 from . import call_tracking_audience
+from . import call_tracking_phrase
+from . import call_tracking_tag
+from . import call_tracking_score_criterion
+from . import call_tracking_scorecard
+from . import call_tracking_scorecard_line
+from . import call_tracking_call_transcript
+from . import call_tracking_call_scorecard
+from . import res_company_transcription
+from . import res_config_settings_transcription

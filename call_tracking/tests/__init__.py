@@ -39,3 +39,6 @@ from . import test_journey
 from . import test_audiences
 from . import test_recording
 from . import test_recording_access
+from . import test_transcription
+from . import test_scorecard
+from . import test_quality_tour

@@ -55,6 +55,10 @@ def _own_call(record, user):
 # the checked record the user's own.
 OWN_RECORD = {
     "call.tracking.call": _own_call,
+    "call.tracking.scorecard": lambda record, user: _own_call(record.call_id, user),
+    "call.tracking.scorecard.line": lambda record, user: _own_call(
+        record.scorecard_id.call_id, user
+    ),
 }
 
 
@@ -161,6 +165,10 @@ class TestAccessMatrix(CallTrackingCommon):
         env["call.tracking.quality.reason"].create(
             {"name": "Matrix reason", "company_id": cls.company.id}
         )
+        # the call's keyword tag (a row of the tag report) and its scorecard
+        call = env["call.tracking.call"].search([("provider_call_id", "=", "matrix-1")])
+        call.tag_ids = env["call.tracking.tag"].create({"name": "Matrix tag"})
+        env["call.tracking.scorecard"]._create_for_calls(call)
         env["call.tracking.pool.stat"]._refresh(cls.pool)
         env.flush_all()
         cls.role_users = {}

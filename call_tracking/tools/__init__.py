@@ -4,3 +4,4 @@ from . import clients
 from . import outbound
 from . import staffing
 from . import audiences
+from . import transcription
