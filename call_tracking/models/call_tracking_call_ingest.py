@@ -22,11 +22,9 @@ class CallTrackingCall(models.Model):
     def _process_webhook_events(self, provider, events):
         """Apply normalised provider events; return the calls touched.
 
-        An event is a dict with ``event`` (``call_start``, ``call_update`` or
-        ``call_end``), ``call_id`` (the provider's id, required), and
-        optionally ``from``, ``to`` (numbers as sent), ``start``, ``answer``,
-        ``end`` (naive UTC datetimes), ``duration``, ``talk_duration``
-        (seconds), ``status`` (a key of ``CALL_STATUS``), ``recording_url``.
+        An event is a dict of the contract documented in ``const.py``
+        (``event``, ``call_id`` and the optional numbers, times, durations,
+        status, recording and signed values).
 
         Each call is created (``create()``) or locked first (see
         :meth:`_create_or_lock`), so two workers receiving the same call

@@ -294,6 +294,7 @@ class CallTrackingSession(models.Model):
                 return self._answer(answer, channel, setup, key)
 
         # a new session: a new touch, a lapsed lease, or a changed setup
+        guard = self.env["call.tracking.client"]._get_guard(company.id)
         values = self._new_session_values(
             company, setup, channel, touch, new_touch, prev, key,
             website=website, visitor=visitor, url=url, referrer=referrer,
@@ -305,7 +306,7 @@ class CallTrackingSession(models.Model):
         mode = channel.mode if channel else "default"
         if mode == "dynamic":
             return self._assign_dynamic(
-                company, setup, channel, touch, key, prev, values, clock, remote_addr
+                company, setup, channel, touch, key, prev, values, clock, remote_addr, guard
             )
         row = self._insert_session(
             values,
@@ -353,12 +354,12 @@ class CallTrackingSession(models.Model):
 
     @api.model
     def _assign_dynamic(
-        self, company, setup, channel, touch, key, prev, values, clock, remote_addr
+        self, company, setup, channel, touch, key, prev, values, clock, remote_addr, guard
     ):
         """Lease a number of the dynamic ``channel``'s pool to a new session
         (the visitor's previous number first, if it is free), within the
-        client caps; the pool's fallback number when it is full."""
-        guard = self.env["call.tracking.client"]._get_guard(company.id)
+        client caps (``guard``: ``call.tracking.client._get_guard``); the
+        pool's fallback number when it is full."""
         # the visitor's previous number first, if it is free
         preferred = prev and self._last_dynamic_number(company, key, prev)
         client = None
