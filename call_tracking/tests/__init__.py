@@ -26,3 +26,6 @@ from . import test_demo_website
 from . import test_screenshots
 from . import test_conversions
 from . import test_call_extensibility
+from . import test_late_call_window
+from . import test_spam_calls
+from . import test_number_route_limits
