@@ -268,6 +268,9 @@ class CallTrackingPool(models.Model):
                     total[3] += exhaustions
                     total[4] += calls
                     total[5] += unattributed
+            self.env["call.tracking.session"].flush_model(
+                ["pool_id", "mode", "assigned_at", "last_seen_at"]
+            )
             visits = dict(
                 self.env.execute_query(
                     SQL(
