@@ -22,11 +22,9 @@ class CallTrackingCall(models.Model):
     def _process_webhook_events(self, provider, events):
         """Apply normalised provider events; return the calls touched.
 
-        An event is a dict with ``event`` (``call_start``, ``call_update`` or
-        ``call_end``), ``call_id`` (the provider's id, required), and
-        optionally ``from``, ``to`` (numbers as sent), ``start``, ``answer``,
-        ``end`` (naive UTC datetimes), ``duration``, ``talk_duration``
-        (seconds), ``status`` (a key of ``CALL_STATUS``), ``recording_url``.
+        An event is a dict of the contract documented in ``const.py``
+        (``event``, ``call_id`` and the optional numbers, times, durations,
+        status, recording and signed values).
 
         Each call is created (``create()``) or locked first (see
         :meth:`_create_or_lock`), so two workers receiving the same call
@@ -38,15 +36,17 @@ class CallTrackingCall(models.Model):
         Call = self.with_context(call_tracking_mail_queue_soon=True)
         calls = Call.browse()
         for event in events:
-            call = Call._create_or_lock(provider, event["call_id"])
+            call = Call._create_or_lock(provider, event["call_id"], event)
             call._apply_webhook_event(event)
             calls |= call
         return calls
 
     @api.model
-    def _create_or_lock(self, provider, provider_call_id):
+    def _create_or_lock(self, provider, provider_call_id, event=None):
         """The call of ``provider_call_id``, created through ``create()`` if
-        missing, and locked ``FOR UPDATE`` for merging the event.
+        missing (with the numbers and times ``event`` identifies it by, so
+        that automation rules "on creation" see them), and locked ``FOR
+        UPDATE`` for merging the event.
 
         An existing call is locked first. A missing one is created in a
         savepoint: the INSERT of a concurrent transaction creating the same
@@ -65,6 +65,7 @@ class CallTrackingCall(models.Model):
             with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
                 return self.create(
                     {
+                        **self._get_identification_values(provider.company_id, event or {}),
                         "provider_id": provider.id,
                         "provider_call_id": provider_call_id,
                         "company_id": provider.company_id.id,
@@ -178,25 +179,34 @@ class CallTrackingCall(models.Model):
             end = start + timedelta(seconds=duration)
         return end < self.end_at
 
-    def _get_event_values(self, event, is_end):
-        """The values an event writes: identification fields only fill
-        blanks; an end's data (end, durations, status, recording) wins over
-        what is stored, unless it ended before the stored end."""
+    @api.model
+    def _get_identification_values(self, company, event, call=None):
+        """The values identifying a call of ``company`` that ``event``
+        carries: the caller's and the called numbers (E.164), the start and
+        answer times; those ``call`` knows already are left out (no parsing
+        again)."""
         vals = {}
         for fname, key in (("caller_number", "from"), ("called_number", "to")):
-            if self[fname]:
-                continue  # known since an earlier event: no parsing again
+            if call and call[fname]:
+                continue  # known since an earlier event
             raw = event.get(key)
             # an international number is read without a default region: the
             # company's country (a computed address field) is not needed
             international = isinstance(raw, str) and raw.lstrip().startswith("+")
-            country = self.env["res.country"] if international else self.company_id.country_id
+            country = self.env["res.country"] if international else company.country_id
             number = caller_to_e164(raw, country)
             if number:
                 vals[fname] = number
         for fname, key in (("start_at", "start"), ("answer_at", "answer")):
-            if event.get(key) and not self[fname]:
+            if event.get(key) and not (call and call[fname]):
                 vals[fname] = event[key]
+        return vals
+
+    def _get_event_values(self, event, is_end):
+        """The values an event writes: identification fields only fill
+        blanks; an end's data (end, durations, status, recording) wins over
+        what is stored, unless it ended before the stored end."""
+        vals = self._get_identification_values(self.company_id, event, self)
         if event.get("recording_url") and not is_http_url(event["recording_url"]):
             event = {**event, "recording_url": None}  # only http(s) URLs are stored
         if is_end and self._is_older_end(event):

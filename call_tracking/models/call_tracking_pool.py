@@ -191,25 +191,25 @@ class CallTrackingPool(models.Model):
     ]
 
     def _compute_lease_figures(self):
-        """Numbers and live leases of all pools in one query."""
-        figures = {}
+        """Numbers and live leases of all pools: two grouped reads (the
+        lease columns are flushed by the ORM's read, whatever the number
+        assignment's SQL left)."""
+        totals, lives = {}, {}
         if self.ids:
-            rows = self.env.execute_query(
-                SQL(
-                    """
-                SELECT pool_id, count(*),
-                       count(*) FILTER (
-                           WHERE lease_expires_at > now() AT TIME ZONE 'UTC')
-                  FROM call_tracking_number
-                 WHERE pool_id IN %s AND active
-              GROUP BY pool_id
-                    """,
-                    tuple(self.ids),
-                )
-            )
-            figures = {pool_id: (total, live) for pool_id, total, live in rows}
+            # the numbers of every company: the figures describe the pool
+            numbers_sudo = self.env["call.tracking.number"].sudo()
+            domain = [("pool_id", "in", self.ids)]
+            totals = {
+                pool.id: count
+                for pool, count in numbers_sudo._read_group(domain, ["pool_id"], ["__count"])
+            }
+            live_domain = [*domain, ("lease_expires_at", ">", fields.Datetime.now())]
+            lives = {
+                pool.id: count
+                for pool, count in numbers_sudo._read_group(live_domain, ["pool_id"], ["__count"])
+            }
         for pool in self:
-            total, live = figures.get(pool.id, (0, 0))
+            total, live = totals.get(pool.id, 0), lives.get(pool.id, 0)
             pool.number_count = total
             pool.live_lease_count = live
             pool.utilisation = 100.0 * live / total if total else 0.0
@@ -268,6 +268,9 @@ class CallTrackingPool(models.Model):
                     total[3] += exhaustions
                     total[4] += calls
                     total[5] += unattributed
+            self.env["call.tracking.session"].flush_model(
+                ["pool_id", "mode", "assigned_at", "last_seen_at"]
+            )
             visits = dict(
                 self.env.execute_query(
                     SQL(

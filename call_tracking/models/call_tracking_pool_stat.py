@@ -219,6 +219,7 @@ class CallTrackingPoolStat(models.Model):
     def _cron_refresh(self):
         self._refresh()
         # the refusal counters are kept as long as the visitor sessions
+        self.env["res.company"].flush_model(["call_tracking_session_retention_days"])
         self.env.execute_query(
             SQL(
                 """

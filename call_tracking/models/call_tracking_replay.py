@@ -37,7 +37,12 @@ class CallTrackingReplay(models.AbstractModel):
     (``call.tracking.session._assign_number`` with ``now``) and the webhook
     processing (``call.tracking.call._process_webhook_events``), so that
     leases, their order, exhaustions, attribution and leads come out exactly
-    as the product makes them. The demo history is made this way."""
+    as the product makes them. The demo history is made this way.
+
+    A model (and not a script) only because the demo data calls it
+    (``demo/call_tracking_traffic_demo.xml``, a ``<function>`` element);
+    the traffic itself is written by ``scripts/generate_traffic_demo.py``,
+    which is not part of the module. Nothing at runtime calls it."""
 
     _name = "call.tracking.replay"
     _description = "Call Tracking Traffic Replay"

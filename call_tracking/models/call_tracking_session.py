@@ -293,6 +293,7 @@ class CallTrackingSession(models.Model):
                 return self._answer(answer, channel, setup, key)
 
         # a new session: a new touch, a lapsed lease, or a changed setup
+        guard = self.env["call.tracking.client"]._get_guard(company.id)
         values = self._new_session_values(
             company, setup, channel, touch, new_touch, prev, key,
             website=website, visitor=visitor, url=url, referrer=referrer,
@@ -304,7 +305,7 @@ class CallTrackingSession(models.Model):
         mode = channel.mode if channel else "default"
         if mode == "dynamic":
             return self._assign_dynamic(
-                company, setup, channel, touch, key, prev, values, clock, remote_addr
+                company, setup, channel, touch, key, prev, values, clock, remote_addr, guard
             )
         # capped per client like leases (call_tracking_session_caps.py)
         row = self._note_client(company.id, values, remote_addr) and self._insert_session(
@@ -355,12 +356,12 @@ class CallTrackingSession(models.Model):
 
     @api.model
     def _assign_dynamic(
-        self, company, setup, channel, touch, key, prev, values, clock, remote_addr
+        self, company, setup, channel, touch, key, prev, values, clock, remote_addr, guard
     ):
         """Lease a number of the dynamic ``channel``'s pool to a new session
         (the visitor's previous number first, if it is free), within the
-        client caps; the pool's fallback number when it is full."""
-        guard = self.env["call.tracking.client"]._get_guard(company.id)
+        client caps (``guard``: ``call.tracking.client._get_guard``); the
+        pool's fallback number when it is full."""
         # the visitor's previous number first, if it is free
         preferred = prev and self._last_dynamic_number(company, key, prev)
         if not self._note_client(company.id, values, remote_addr):

@@ -1,5 +1,4 @@
 from odoo import api, fields, models
-from odoo.tools import SQL
 
 
 class CrmLead(models.Model):
@@ -33,17 +32,13 @@ class CrmLead(models.Model):
 
     @api.depends("call_ids")
     def _compute_call_count(self):
-        """One query for all leads, filtered by the call record rules."""
+        """One grouped read for all leads, filtered by the call record rules."""
         counts = {}
         if self.ids:
-            query = self.env["call.tracking.call"]._search([("lead_id", "in", self.ids)])
-            rows = self.env.execute_query(
-                SQL(
-                    "%s GROUP BY call_tracking_call.lead_id",
-                    query.select(SQL("call_tracking_call.lead_id"), SQL("COUNT(*)")),
-                )
+            groups = self.env["call.tracking.call"]._read_group(
+                [("lead_id", "in", self.ids)], ["lead_id"], ["__count"]
             )
-            counts = dict(rows)
+            counts = {lead.id: count for lead, count in groups}
         for lead in self:
             lead.call_count = counts.get(lead.id, 0)
 

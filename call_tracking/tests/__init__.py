@@ -42,3 +42,6 @@ from . import test_recording_access
 from . import test_transcription
 from . import test_scorecard
 from . import test_quality_tour
+from . import test_late_call_window
+from . import test_spam_calls
+from . import test_number_route_limits

@@ -69,6 +69,17 @@ def receive_webhook(provider_sudo, request_data):
     return CallTrackingWebhookController._handle_webhook(provider_sudo, dict(request_data))
 
 
+def signed_headers(body, secret=SECRET):
+    """The headers of a generic JSON webhook ``body`` (bytes) signed with
+    ``secret`` (none when ``secret`` is empty): the one signed-webhook
+    fixture of the Odoo tests (the system tests sign in
+    ``tests/webhook_helpers.py``, outside Odoo)."""
+    headers = {"Content-Type": "application/json"}
+    if secret:
+        headers["X-Call-Tracking-Signature"] = generic_signature(secret, body)
+    return headers
+
+
 def signed_generic_request(payload, token="token", secret=SECRET):
     """The request data the webhook controller builds for a generic JSON
     event signed with ``secret`` (see :func:`receive_webhook`)."""
@@ -77,10 +88,7 @@ def signed_generic_request(payload, token="token", secret=SECRET):
         "method": "POST",
         "url_base": "http://localhost",
         "url_path": f"/call_tracking/webhook/{token}",
-        "headers": {
-            "Content-Type": "application/json",
-            "X-Call-Tracking-Signature": generic_signature(secret, body),
-        },
+        "headers": signed_headers(body, secret),
         "body": body,
         "form": [],
         "query": [],
@@ -405,9 +413,7 @@ class CallTrackingHttpCommon(CallTrackingWorld, HttpCase):
 
     def _post_json(self, payload, provider=None, secret=SECRET, raw=None, signature=None, **kw):
         body = raw if raw is not None else json.dumps(payload).encode()
-        headers = {"Content-Type": "application/json"}
-        if signature is None and secret:
-            signature = generic_signature(secret, body)
+        headers = signed_headers(body, secret if signature is None else None)
         if signature:
             headers["X-Call-Tracking-Signature"] = signature
         return self.opener.post(

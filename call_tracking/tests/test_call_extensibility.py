@@ -30,15 +30,26 @@ class TestCallExtensibility(CallTrackingCommon):
             "base_automation must be installed with the module for these tests "
             "(scripts/run_tests.py installs devlib.TEST_MODULES)",
         )
-        self._rule("on_create")
+        # a rule on creation sees the call's numbers and start already
+        self._rule(
+            "on_create",
+            "[('caller_number', '!=', False), ('called_number', '!=', False),"
+            " ('start_at', '!=', False)]",
+        )
         self._rule("on_write")
 
-    def _rule(self, trigger):
-        """An automation rule on calls whose Python action leaves a trace
-        per call it ran on (a contact named after the rule and the call), as
-        a user's rule would notify someone or tag the call."""
+    def _rule(self, trigger, domain="[]"):
+        """An automation rule on calls (``domain``: its "apply on" filter)
+        whose Python action leaves a trace per call it ran on (a contact
+        named after the rule and the call), as a user's rule would notify
+        someone or tag the call."""
         automation = self.env["base.automation"].create(
-            {"name": f"CT {trigger}", "model_id": self.call_model.id, "trigger": trigger}
+            {
+                "name": f"CT {trigger}",
+                "model_id": self.call_model.id,
+                "trigger": trigger,
+                "filter_domain": domain,
+            }
         )
         action = self.env["ir.actions.server"].create(
             {

@@ -7,14 +7,17 @@ judge the calls. No lease, no attribution, no lead here: the demo loading
 replays this file through the module's real code
 (``call.tracking.replay._replay_traffic_file``).
 
-Run it again (``python3 call_tracking/demo/generate_traffic_demo.py``) only
-to change the demo; the output is the same for the same seed.
+Run it again (``python3 scripts/generate_traffic_demo.py``) only to change
+the demo; the output is the same for the same seed. A development tool: it
+is not shipped with the module (it lived in ``call_tracking/demo/`` before).
 """
 
 import csv
 import math
 import random
 from pathlib import Path
+
+DEMO = Path(__file__).resolve().parent.parent / "call_tracking" / "demo"
 
 SEED = 20260101
 DAYS = 176  # six months, within the default session retention (180 days)
@@ -259,7 +262,7 @@ def costs():
     lines = [
         '<?xml version="1.0" encoding="utf-8"?>',
         "<odoo>",
-        "    <!-- Written by generate_traffic_demo.py: the monthly spend of each",
+        "    <!-- Written by scripts/generate_traffic_demo.py: the monthly spend of each",
         "         paid channel over the months of the demo history. -->",
     ]
     for back in range(MONTHS - 1, -1, -1):
@@ -283,8 +286,8 @@ def costs():
 
 
 def main():
-    Path(__file__).with_name("call_tracking_cost_demo.xml").write_text(costs())
-    path = Path(__file__).with_name("call_tracking_traffic_demo.csv")
+    (DEMO / "call_tracking_cost_demo.xml").write_text(costs())
+    path = DEMO / "call_tracking_traffic_demo.csv"
     columns = ("ago", "kind", "visitor", "url", "referrer", "stay", "call_id", "caller", "to",
                "ring", "talk", "status", "quality", "reason", "outcome", "revenue")  # fmt: skip
     with path.open("w", newline="") as file:
