@@ -60,7 +60,6 @@ from . import call_tracking_webhook_event_api
 from . import call_tracking_call_provider_hint
 from . import res_company_staffing
 from . import res_config_settings_staffing
-from . import call_tracking_staffing
 from . import call_tracking_journey
 from . import crm_lead_journey
 from . import call_tracking_audience
