@@ -79,18 +79,10 @@ class CallTrackingCallReport(models.Model):
     campaign_id = fields.Many2one("utm.campaign", readonly=True)
     # the lead's journey: group by these instead of the call's own channel
     # for a first-touch or last-touch view of the same calls
-    first_touch_channel_id = fields.Many2one(
-        "call.tracking.channel", string="First Touch Channel", readonly=True
-    )
-    first_touch_campaign_id = fields.Many2one(
-        "utm.campaign", string="First Touch Campaign", readonly=True
-    )
-    last_touch_channel_id = fields.Many2one(
-        "call.tracking.channel", string="Last Touch Channel", readonly=True
-    )
-    last_touch_campaign_id = fields.Many2one(
-        "utm.campaign", string="Last Touch Campaign", readonly=True
-    )
+    first_touch_channel_id = fields.Many2one("call.tracking.channel", readonly=True)
+    first_touch_campaign_id = fields.Many2one("utm.campaign", readonly=True)
+    last_touch_channel_id = fields.Many2one("call.tracking.channel", readonly=True)
+    last_touch_campaign_id = fields.Many2one("utm.campaign", readonly=True)
     utm_term = fields.Char(string="Keyword", readonly=True)
     landing_url = fields.Char(string="Landing Page", readonly=True)
     device_class = fields.Selection(DEVICE_CLASS_SELECTION, readonly=True)
