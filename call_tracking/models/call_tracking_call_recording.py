@@ -347,7 +347,7 @@ class CallTrackingCall(models.Model):
         arrive. Raise ``WebhookBodyTooLargeError`` or
         ``RecordingNotAudioError`` for a bad file.
         Return the call."""
-        call = self._upsert_and_lock(provider, provider_call_id)
+        call = self._create_or_lock(provider, provider_call_id)
         mimetype, extension = call._check_recording_content(content, content_type)
         call._store_recording(content, mimetype, extension)
         return call
