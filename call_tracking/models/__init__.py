@@ -60,7 +60,6 @@ from . import call_tracking_webhook_event_api
 from . import call_tracking_call_provider_hint
 from . import res_company_staffing
 from . import res_config_settings_staffing
-from . import call_tracking_staffing
 from . import call_tracking_journey
 from . import crm_lead_journey
 from . import call_tracking_audience
@@ -73,3 +72,6 @@ from . import call_tracking_call_transcript
 from . import call_tracking_call_scorecard
 from . import res_company_transcription
 from . import res_config_settings_transcription
+# last: it imports report/call_tracking_call_report.py, whose model's SQL view
+# reads the tables of the models above (scorecards...)
+from . import call_tracking_staffing
