@@ -342,12 +342,12 @@ class CallTrackingCall(models.Model):
         """Store an uploaded recording on the provider's call ``provider_call_id``.
 
         The call may not exist yet (the hangup event and the upload race):
-        its row is created as the first of its events would create it (the
-        upsert on provider and call id), and the events fill it when they
+        its row is created as the first of its events would create it
+        (``_create_or_lock`` on provider and call id), and the events fill it when they
         arrive. Raise ``WebhookBodyTooLargeError`` or
         ``RecordingNotAudioError`` for a bad file.
         Return the call."""
-        call = self._upsert_and_lock(provider, provider_call_id)
+        call = self._create_or_lock(provider, provider_call_id)
         mimetype, extension = call._check_recording_content(content, content_type)
         call._store_recording(content, mimetype, extension)
         return call

@@ -109,8 +109,7 @@ class CallTrackingWebhookEvent(models.Model):
         in a savepoint, a failure is kept on the entry)."""
         request_data = self._api_request_data(provider, events)
         values = self._prepare_request_values(provider, request_data)
-        # several entries per transaction: each savepoint is released
-        _events, outcome, _error = self._run_processing(provider, request_data, release=True)
+        _events, outcome, _error = self._run_processing(provider, request_data)
         return self._insert_entry(provider, {**values, **outcome})
 
     @api.model
@@ -165,9 +164,9 @@ class CallTrackingWebhookEvent(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _run_processing(self, provider, request_data, body_truncated=False, release=True):
+    def _run_processing(self, provider, request_data, body_truncated=False):
         events, outcome, error = super()._run_processing(
-            provider, request_data, body_truncated=body_truncated, release=release
+            provider, request_data, body_truncated=body_truncated
         )
         if isinstance(error, WebhookConfirmationPending):
             # kept, awaiting the API: neither an error for the provider to
