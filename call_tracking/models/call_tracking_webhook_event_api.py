@@ -110,7 +110,7 @@ class CallTrackingWebhookEvent(models.Model):
         request_data = self._api_request_data(provider, events)
         values = self._prepare_request_values(provider, request_data)
         _events, outcome, _error = self._run_processing(provider, request_data)
-        return self._insert_entry(provider, {**values, **outcome})
+        return self.create({**values, **outcome})
 
     @api.model
     def _prepare_request_values(self, provider, request_data, max_body=None):
