@@ -72,6 +72,11 @@ class CallTrackingProvider(models.Model):
     def _get_webhook_fetch_fields(self):
         return [*super()._get_webhook_fetch_fields(), "binotel_allowed_ips"]
 
+    def _get_api_default_base_url(self):
+        if self.kind == "binotel":
+            return binotel.BINOTEL_API_URL
+        return super()._get_api_default_base_url()
+
     # ------------------------------------------------------------------
     # Webhook
     # ------------------------------------------------------------------
@@ -176,7 +181,7 @@ class CallTrackingProvider(models.Model):
             key, secret = self._reconcile_get_credentials()
         except ReconcileUnsupported as exc:
             raise ReconcileError(self.env._("The provider's API key is not set.")) from exc
-        base = (self.api_base_url or binotel.BINOTEL_API_URL).rstrip("/") + "/"
+        base = self._get_api_base_url() + "/"
         response = outbound.request(
             self.env,
             "POST",
