@@ -27,16 +27,21 @@ class CrmLead(models.Model):
         compute="_compute_touches",
         store=True,
         index="btree_not_null",
-        string="First Touch Channel",
     )
     first_touch_source_id = fields.Many2one(
-        "utm.source", compute="_compute_touches", store=True, string="First Touch Source"
+        "utm.source",
+        compute="_compute_touches",
+        store=True,
     )
     first_touch_medium_id = fields.Many2one(
-        "utm.medium", compute="_compute_touches", store=True, string="First Touch Medium"
+        "utm.medium",
+        compute="_compute_touches",
+        store=True,
     )
     first_touch_campaign_id = fields.Many2one(
-        "utm.campaign", compute="_compute_touches", store=True, string="First Touch Campaign"
+        "utm.campaign",
+        compute="_compute_touches",
+        store=True,
     )
     last_touch_at = fields.Datetime(
         compute="_compute_touches", store=True, string="Last Touch", readonly=True
@@ -46,18 +51,26 @@ class CrmLead(models.Model):
         compute="_compute_touches",
         store=True,
         index="btree_not_null",
-        string="Last Touch Channel",
     )
     last_touch_source_id = fields.Many2one(
-        "utm.source", compute="_compute_touches", store=True, string="Last Touch Source"
+        "utm.source",
+        compute="_compute_touches",
+        store=True,
     )
     last_touch_medium_id = fields.Many2one(
-        "utm.medium", compute="_compute_touches", store=True, string="Last Touch Medium"
+        "utm.medium",
+        compute="_compute_touches",
+        store=True,
     )
     last_touch_campaign_id = fields.Many2one(
-        "utm.campaign", compute="_compute_touches", store=True, string="Last Touch Campaign"
+        "utm.campaign",
+        compute="_compute_touches",
+        store=True,
     )
-    journey_ids = fields.One2many("call.tracking.journey", "lead_id", string="Journey")
+    journey_ids = fields.One2many(
+        "call.tracking.journey",
+        "lead_id",
+    )
 
     @api.depends(
         "call_ids.start_at",

@@ -2,20 +2,14 @@ from odoo import api, fields, models, tools
 from odoo.tools import SQL
 from odoo.tools.sql import create_index
 
-from ..const import ATTRIBUTION_METHODS, CALL_STATUS, DEVICE_CLASS_SELECTION
-
-HOURS = [(f"{hour:02d}", f"{hour:02d}:00") for hour in range(24)]
-WEEKDAYS = [
-    ("1", "Monday"),
-    ("2", "Tuesday"),
-    ("3", "Wednesday"),
-    ("4", "Thursday"),
-    ("5", "Friday"),
-    ("6", "Saturday"),
-    ("7", "Sunday"),
-]
-# Statuses counted as a call the company did not pick up.
-MISSED_STATUSES = ("missed", "busy", "voicemail", "failed")
+from ..const import (
+    ATTRIBUTION_METHODS,
+    CALL_STATUS,
+    DEVICE_CLASS_SELECTION,
+    HOURS,
+    MISSED_STATUSES,
+    WEEKDAYS,
+)
 
 
 class CallTrackingCallReport(models.Model):
@@ -85,18 +79,10 @@ class CallTrackingCallReport(models.Model):
     campaign_id = fields.Many2one("utm.campaign", readonly=True)
     # the lead's journey: group by these instead of the call's own channel
     # for a first-touch or last-touch view of the same calls
-    first_touch_channel_id = fields.Many2one(
-        "call.tracking.channel", string="First Touch Channel", readonly=True
-    )
-    first_touch_campaign_id = fields.Many2one(
-        "utm.campaign", string="First Touch Campaign", readonly=True
-    )
-    last_touch_channel_id = fields.Many2one(
-        "call.tracking.channel", string="Last Touch Channel", readonly=True
-    )
-    last_touch_campaign_id = fields.Many2one(
-        "utm.campaign", string="Last Touch Campaign", readonly=True
-    )
+    first_touch_channel_id = fields.Many2one("call.tracking.channel", readonly=True)
+    first_touch_campaign_id = fields.Many2one("utm.campaign", readonly=True)
+    last_touch_channel_id = fields.Many2one("call.tracking.channel", readonly=True)
+    last_touch_campaign_id = fields.Many2one("utm.campaign", readonly=True)
     utm_term = fields.Char(string="Keyword", readonly=True)
     landing_url = fields.Char(string="Landing Page", readonly=True)
     device_class = fields.Selection(DEVICE_CLASS_SELECTION, readonly=True)
