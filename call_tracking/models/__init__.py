@@ -72,6 +72,3 @@ from . import call_tracking_call_transcript
 from . import call_tracking_call_scorecard
 from . import res_company_transcription
 from . import res_config_settings_transcription
-# last: it imports report/call_tracking_call_report.py, whose model's SQL view
-# reads the tables of the models above (scorecards...)
-from . import call_tracking_staffing
