@@ -436,11 +436,13 @@ class CallTrackingProvider(models.Model):
         return {host.lower()} if host else set()
 
     def _get_recording_hosts(self):
-        """The host names recordings may be downloaded from: the host of the
-        Recording Download URL (hook: the kinds add their API host and
-        their own hosts)."""
+        """The host names recordings may be downloaded from: the hosts of
+        the provider's API (``_get_api_base_url``) and of its Recording
+        Download URL (hook: a kind adds its own hosts)."""
         self.ensure_one()
-        return self._get_url_hosts(self.recording_base_url)
+        return self._get_url_hosts(self.recording_base_url) | self._get_url_hosts(
+            self._get_api_base_url()
+        )
 
     def _check_recording_url(self, url):
         """Raise ``outbound.OutboundError`` (logged, no retry) unless ``url``

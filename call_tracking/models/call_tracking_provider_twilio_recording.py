@@ -38,12 +38,6 @@ TWILIO_RECORDING_PATH = re.compile(
 class CallTrackingProvider(models.Model):
     _inherit = "call.tracking.provider"
 
-    def _get_recording_hosts(self):
-        hosts = super()._get_recording_hosts()
-        if self.kind == "twilio":
-            hosts |= self._get_url_hosts(self._get_api_base_url())
-        return hosts
-
     def _parse_webhook_events(self, request_data):
         if self.kind != "twilio":
             return super()._parse_webhook_events(request_data)

@@ -40,7 +40,7 @@ class CallTrackingProvider(models.Model):
     def _get_recording_hosts(self):
         hosts = super()._get_recording_hosts()
         if self.kind == "zadarma":
-            hosts |= {ZADARMA_HOST, *self._get_url_hosts(self._get_api_base_url())}
+            hosts.add(ZADARMA_HOST)
         return hosts
 
     def _parse_webhook_events(self, request_data):
