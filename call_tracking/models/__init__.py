@@ -5,7 +5,6 @@ from . import call_tracking_provider_generic
 from . import call_tracking_provider_twilio
 from . import call_tracking_provider_zadarma
 from . import call_tracking_provider_secret
-from . import call_tracking_provider_telnyx
 from . import call_tracking_webhook_event
 from . import call_tracking_webhook_event_recording
 from . import res_company
@@ -56,6 +55,9 @@ from . import call_tracking_provider_binotel
 from . import call_tracking_provider_twilio_reconcile
 from . import call_tracking_provider_zadarma_reconcile
 from . import call_tracking_provider_generic_reconcile
+# after the hooks it extends: the recording fetch (call_tracking_call_recording)
+# and the reconciliation (call_tracking_provider_reconcile)
+from . import call_tracking_provider_telnyx
 from . import call_tracking_webhook_event_api
 from . import call_tracking_call_provider_hint
 from . import res_company_staffing

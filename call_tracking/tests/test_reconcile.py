@@ -15,7 +15,7 @@ from .common import SECRET, SEO, CallTrackingCommon, receive_webhook
 from .telephony_standin import BinotelApi, GenericPull, LoopbackMixin, TwilioApi, ZadarmaApi
 
 KEY = "api-key-0123"
-TOKEN = "api-secret-4567-abcd"
+TOKEN = "api-secret-4567-89ab"
 TWILIO_SID = "AC" + "1" * 32
 CALLS = 25
 
