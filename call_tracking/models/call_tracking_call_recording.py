@@ -21,7 +21,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from ..exceptions import RecordingNotAudioError, WebhookBodyTooLargeError, WebhookError
@@ -342,8 +342,8 @@ class CallTrackingCall(models.Model):
         """Store an uploaded recording on the provider's call ``provider_call_id``.
 
         The call may not exist yet (the hangup event and the upload race):
-        its row is created as the first of its events would create it (the
-        upsert on provider and call id), and the events fill it when they
+        its row is created as the first of its events would create it
+        (``_create_or_lock`` on provider and call id), and the events fill it when they
         arrive. Raise ``WebhookBodyTooLargeError`` or
         ``RecordingNotAudioError`` for a bad file.
         Return the call."""
@@ -398,28 +398,51 @@ class CallTrackingProvider(models.Model):
     _inherit = "call.tracking.provider"
 
     recording_base_url = fields.Char(
-        string="Recording API URL",
+        string="Recording Download URL",
         tracking=True,
-        help="Where recordings are downloaded from. Twilio and Zadarma: their API "
-        "(empty: the official one). Generic: the base URL every recording link must "
-        "start with (empty: recording links are refused).",
+        help="Where recording files may be downloaded from, besides the provider's API "
+        "(API Base URL). Generic kind: the URL whose host every recording link must be on "
+        "(empty: recording links are refused). Twilio and Zadarma: only when their "
+        "recording links point to another host than their API (Zadarma's own hosts are "
+        "always allowed).",
     )
 
-    def _get_recording_default_base_url(self):
-        """The official API of the kind (hook); None: none."""
-        return
+    @api.constrains("api_base_url", "recording_base_url")
+    def _check_outbound_base_urls(self):
+        """The provider's URLs the server contacts must be http(s) URLs the
+        guard accepts (``tools/outbound.py``); checked without resolving
+        the name, which a settings form cannot wait for."""
+        for provider in self:
+            for fname in ("api_base_url", "recording_base_url"):
+                url = provider[fname]
+                if not url:
+                    continue
+                try:
+                    outbound._split(url)
+                except outbound.ForbiddenDestination as exc:
+                    raise ValidationError(
+                        self.env._(
+                            "%(field)s of %(provider)s: %(reason)s",
+                            field=provider._fields[fname]._description_string(self.env),
+                            provider=provider.display_name,
+                            reason=exc,
+                        )
+                    ) from None
 
-    def _get_recording_base_url(self):
-        self.ensure_one()
-        return (self.recording_base_url or self._get_recording_default_base_url() or "").rstrip("/")
+    @api.model
+    def _get_url_hosts(self, url):
+        """The host name of ``url`` (lowercase) as a set; empty without one."""
+        host = urlsplit(url).hostname if url else None
+        return {host.lower()} if host else set()
 
     def _get_recording_hosts(self):
-        """The host names recordings may be downloaded from: the endpoint
-        the settings name (hook: the kinds add their own hosts)."""
+        """The host names recordings may be downloaded from: the hosts of
+        the provider's API (``_get_api_base_url``) and of its Recording
+        Download URL (hook: a kind adds its own hosts)."""
         self.ensure_one()
-        base = self._get_recording_base_url()
-        host = urlsplit(base).hostname if base else None
-        return {host.lower()} if host else set()
+        return self._get_url_hosts(self.recording_base_url) | self._get_url_hosts(
+            self._get_api_base_url()
+        )
 
     def _check_recording_url(self, url):
         """Raise ``outbound.OutboundError`` (logged, no retry) unless ``url``
@@ -433,7 +456,7 @@ class CallTrackingProvider(models.Model):
         if parts.scheme not in ("http", "https") or not host or not allowed:
             reason = self.env._(
                 "Refused to download a recording from %(host)s: not a host of provider "
-                "%(provider)s (its Recording API URL names where recordings may come from).",
+                "%(provider)s (its Recording Download URL names where recordings may come from).",
                 host=host or "-",
                 provider=self.display_name,
             )

@@ -40,7 +40,6 @@ from .call_tracking_provider_reconcile import ReconcileError, ReconcileUnsupport
 BINOTEL_PAGE_SECONDS = 3600
 # the API is asked within the provider's request: a short wait
 BINOTEL_CONFIRM_TIMEOUT = 5
-RECORDING_MAX_BYTES = 50_000_000
 # how long a hangupTheCall waits for the call to reach Binotel's statistics
 BINOTEL_HANGUP_GRACE = timedelta(hours=1)
 
@@ -71,6 +70,11 @@ class CallTrackingProvider(models.Model):
 
     def _get_webhook_fetch_fields(self):
         return [*super()._get_webhook_fetch_fields(), "binotel_allowed_ips"]
+
+    def _get_api_default_base_url(self):
+        if self.kind == "binotel":
+            return binotel.BINOTEL_API_URL
+        return super()._get_api_default_base_url()
 
     # ------------------------------------------------------------------
     # Webhook
@@ -176,7 +180,7 @@ class CallTrackingProvider(models.Model):
             key, secret = self._reconcile_get_credentials()
         except ReconcileUnsupported as exc:
             raise ReconcileError(self.env._("The provider's API key is not set.")) from exc
-        base = (self.api_base_url or binotel.BINOTEL_API_URL).rstrip("/") + "/"
+        base = self._get_api_base_url() + "/"
         response = outbound.request(
             self.env,
             "POST",
@@ -269,7 +273,9 @@ class CallTrackingProvider(models.Model):
         ):
             raise outbound.OutboundError(_("Binotel's API gave no recording link for this call."))
         # the link is temporary: fetched at once
-        response = outbound.request(self.env, "GET", url, timeout=30, max_bytes=RECORDING_MAX_BYTES)
+        response = outbound.request(
+            self.env, "GET", url, timeout=30, max_bytes=call._get_recording_max_bytes()
+        )
         content_type = (response.headers.get("Content-Type") or "audio/mpeg").split(";")[0].strip()
         return response.content, content_type
 

@@ -68,8 +68,10 @@ class CallTrackingProvider(models.Model):
     api_base_url = fields.Char(
         string="API Base URL",
         tracking=True,
-        help="Leave empty for the provider's own API; set only for a regional endpoint "
-        "or a compatible service.",
+        help="The provider's API, for the reconciliation, Binotel's call confirmation and "
+        "the Twilio and Zadarma recordings (not where recording files are downloaded "
+        "from: see Recording Download URL). Leave empty for the provider's own API; set "
+        "only for a regional endpoint or a compatible service.",
     )
     reconcile_enabled = fields.Boolean(
         string="Reconcile Calls",
@@ -158,6 +160,16 @@ class CallTrackingProvider(models.Model):
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
+
+    def _get_api_default_base_url(self):
+        """The official API of the kind (hook); None: none."""
+        return
+
+    def _get_api_base_url(self):
+        """The provider's API base URL, without a trailing slash: its API
+        Base URL, else the kind's official API ("" when the kind has none)."""
+        self.ensure_one()
+        return (self.api_base_url or self._get_api_default_base_url() or "").rstrip("/")
 
     # ------------------------------------------------------------------
     # The hook each kind with a call history extends

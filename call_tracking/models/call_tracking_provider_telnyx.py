@@ -92,7 +92,6 @@ TELNYX_PAGE_SIZE = 100
 TELNYX_MAX_PAGES = 50
 TELNYX_API_MAX_BYTES = 5_000_000
 # a recording is read whole into memory: an hour of 8 kHz 16-bit WAV is ~58 MB
-TELNYX_RECORDING_MAX_BYTES = 64 * 1024 * 1024
 AUDIO_TYPES = {"mp3": "audio/mpeg", "wav": "audio/wav"}
 
 
@@ -503,7 +502,7 @@ class CallTrackingProvider(models.Model):
         self.ensure_one()
         if call.recording_url:
             try:
-                return self._telnyx_download(call.recording_url)
+                return self._telnyx_download(call.recording_url, call._get_recording_max_bytes())
             except outbound.OutboundError as exc:
                 if exc.retry or not self.sudo().secret:
                     raise
@@ -514,14 +513,14 @@ class CallTrackingProvider(models.Model):
                 )
         elif not self.sudo().secret:
             raise outbound.OutboundError(self.env._("The call has no recording URL."))
-        return self._telnyx_download(self._telnyx_recording_api_url(call))
-
-    def _telnyx_download(self, url):
-        """``(content, content type)`` of a recording link (pre-signed: no
-        credentials of ours go with it)."""
-        response = outbound.request(
-            self.env, "GET", url, timeout=60, max_bytes=TELNYX_RECORDING_MAX_BYTES
+        return self._telnyx_download(
+            self._telnyx_recording_api_url(call), call._get_recording_max_bytes()
         )
+
+    def _telnyx_download(self, url, max_bytes):
+        """``(content, content type)`` of a recording link (pre-signed: no
+        credentials of ours go with it), of ``max_bytes`` at most."""
+        response = outbound.request(self.env, "GET", url, timeout=60, max_bytes=max_bytes)
         content_type = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
         if not content_type.startswith("audio/"):
             path = url.split("?", 1)[0].lower()

@@ -32,6 +32,7 @@ from odoo import fields, models
 from ..exceptions import WebhookPayloadError, WebhookSignatureError
 from ..tools.webhook_parsing import parse_int, parse_rfc2822, parse_str, parse_url
 
+TWILIO_API_URL = "https://api.twilio.com"
 TWILIO_SIGNATURE_HEADER = "X-Twilio-Signature"
 # CallStatus -> (event, call status)
 TWILIO_STATUSES = {

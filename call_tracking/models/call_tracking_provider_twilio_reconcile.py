@@ -19,9 +19,8 @@ from ..exceptions import WebhookPayloadError
 from ..tools import outbound
 from ..tools.webhook_parsing import parse_int, parse_rfc2822, parse_str
 from .call_tracking_provider_reconcile import MAX_PAGES, ReconcileError
-from .call_tracking_provider_twilio import TWILIO_STATUSES
+from .call_tracking_provider_twilio import TWILIO_API_URL, TWILIO_STATUSES
 
-TWILIO_API_URL = "https://api.twilio.com"
 TWILIO_PAGE_SIZE = 200
 TWILIO_CALL_SID = re.compile(r"CA[0-9a-fA-F]{32}")
 
@@ -29,11 +28,16 @@ TWILIO_CALL_SID = re.compile(r"CA[0-9a-fA-F]{32}")
 class CallTrackingProvider(models.Model):
     _inherit = "call.tracking.provider"
 
+    def _get_api_default_base_url(self):
+        if self.kind == "twilio":
+            return TWILIO_API_URL
+        return super()._get_api_default_base_url()
+
     def _reconcile_fetch(self, since, until):
         if self.kind != "twilio":
             return super()._reconcile_fetch(since, until)
         sid, token = self._reconcile_get_credentials()
-        base = (self.api_base_url or TWILIO_API_URL).rstrip("/")
+        base = self._get_api_base_url()
         url = f"{base}/2010-04-01/Accounts/{sid}/Calls.json"
         params = {
             "StartTime>": since.strftime("%Y-%m-%dT%H:%M:%SZ"),

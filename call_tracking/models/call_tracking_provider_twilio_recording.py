@@ -9,8 +9,8 @@ an MP3 file (smaller: the one stored). When the account enforces HTTP basic
 authentication for media, the credentials are the account SID and its auth
 token: the SID is read from the recording's own URI, the auth token is the
 provider's secret. They are sent only to the provider's API host (Twilio's
-or the one its Recording API URL names); a redirect elsewhere gets no
-credentials (``tools/outbound.py``).
+or the one its API Base URL names) or the host of its Recording Download
+URL; a redirect elsewhere gets no credentials (``tools/outbound.py``).
 
 A recording made with ``<Dial record=...>`` or ``<Start><Recording>`` is
 announced by a *recording status callback* ("Voice Webhooks", "Recording
@@ -29,7 +29,6 @@ from odoo import models
 from ..tools import outbound
 from ..tools.webhook_parsing import parse_str, parse_url
 
-TWILIO_API_URL = "https://api.twilio.com"
 TWILIO_RECORDING_PATH = re.compile(
     r"^/2010-04-01/Accounts/(?P<account>AC[0-9a-fA-F]{32})/Recordings/RE[0-9a-fA-F]{32}"
     r"(?P<ext>\.(wav|mp3))?$"
@@ -38,11 +37,6 @@ TWILIO_RECORDING_PATH = re.compile(
 
 class CallTrackingProvider(models.Model):
     _inherit = "call.tracking.provider"
-
-    def _get_recording_default_base_url(self):
-        if self.kind == "twilio":
-            return TWILIO_API_URL
-        return super()._get_recording_default_base_url()
 
     def _parse_webhook_events(self, request_data):
         if self.kind != "twilio":

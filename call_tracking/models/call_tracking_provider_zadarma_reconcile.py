@@ -2,10 +2,8 @@
 
 Followed Zadarma's API documentation (https://zadarma.com/en/support/api/):
 
-* every request carries ``Authorization: <user key>:<signature>``, the
-  signature being ``base64(hex HMAC-SHA1(secret, method + params + md5(params)))``
-  where ``params`` is the query string of the parameters sorted by name
-  and ``method`` the path from the API version (``/v1/statistics/pbx/``);
+* every request carries ``Authorization: <user key>:<signature>``
+  (``tools/zadarma.py``);
 * ``GET /v1/statistics/pbx/`` with ``start`` and ``end`` (``YYYY-MM-DD
   HH:MM:SS`` in the PBX time zone), ``version=2``, ``call_type=in``,
   ``skip`` and ``limit`` (at most 1000) answers ``{"status": "success",
@@ -18,44 +16,35 @@ they need no webhook signature; the call's signed triple is not set from
 them.
 """
 
-import base64
-import hashlib
-import hmac
 from datetime import UTC
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from odoo import models
 
 from ..exceptions import WebhookPayloadError
-from ..tools import outbound
+from ..tools import outbound, zadarma
 from ..tools.webhook_parsing import parse_int, parse_naive_local, parse_str
 from .call_tracking_provider_reconcile import MAX_PAGES, ReconcileError
 from .call_tracking_provider_zadarma import ZADARMA_DISPOSITIONS
 
-ZADARMA_API_URL = "https://api.zadarma.com"
 ZADARMA_STATS_METHOD = "/v1/statistics/pbx/"
 ZADARMA_PAGE_SIZE = 1000
 
 
-def zadarma_api_signature(secret, method, params):
-    """The signature of Zadarma's ``Authorization`` header for a request of
-    ``method`` with ``params`` (a dict)."""
-    query = urlencode(sorted(params.items()))
-    data = method + query + hashlib.md5(query.encode(), usedforsecurity=False).hexdigest()
-    hex_digest = hmac.new(secret.encode(), data.encode(), hashlib.sha1).hexdigest()
-    return base64.b64encode(hex_digest.encode()).decode()
-
-
 class CallTrackingProvider(models.Model):
     _inherit = "call.tracking.provider"
+
+    def _get_api_default_base_url(self):
+        if self.kind == "zadarma":
+            return zadarma.API_URL
+        return super()._get_api_default_base_url()
 
     def _reconcile_fetch(self, since, until):
         if self.kind != "zadarma":
             return super()._reconcile_fetch(since, until)
         key, secret = self._reconcile_get_credentials()
         tz = ZoneInfo(self.zadarma_timezone or "UTC")
-        base = (self.api_base_url or ZADARMA_API_URL).rstrip("/")
+        base = self._get_api_base_url()
         params = {
             "start": since.replace(tzinfo=UTC).astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
             "end": until.replace(tzinfo=UTC).astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
@@ -66,13 +55,16 @@ class CallTrackingProvider(models.Model):
         events = []
         for page in range(MAX_PAGES):
             params["skip"] = str(page * ZADARMA_PAGE_SIZE)
-            signature = zadarma_api_signature(secret, ZADARMA_STATS_METHOD, params)
             response = outbound.request(
                 self.env,
                 "GET",
                 base + ZADARMA_STATS_METHOD,
                 params=sorted(params.items()),
-                headers={"Authorization": f"{key}:{signature}"},
+                headers={
+                    "Authorization": zadarma.api_authorization(
+                        key, secret, ZADARMA_STATS_METHOD, params
+                    )
+                },
                 secrets=(key, secret),
             )
             payload = self._reconcile_json(response)

@@ -9,59 +9,33 @@ and ``Api::getPbxRecord``):
   (the recording's id, ``call_id_with_rec`` of NOTIFY_END / NOTIFY_RECORD)
   or ``pbx_call_id`` (the call's permanent id), and optionally ``lifetime``
   (seconds the link works, 180 to 5184000);
-* every request carries ``Authorization: <user key>:<signature>``: the
-  parameters sorted by name, as a query string (``format=json`` included,
-  RFC 1738: spaces as ``+``), and the signature is
-  ``base64(hex(HMAC-SHA1(method + query + md5(query), secret)))`` where
-  ``method`` is the path, e.g. ``/v1/pbx/record/request/``;
+* every request carries ``Authorization: <user key>:<signature>``
+  (``tools/zadarma.py``), the user key being the provider's API key and
+  the secret key its signing secret;
 * the answer is JSON: ``{"status": "success", "link": ..., "lifetime_till":
   ...}`` (``links``, a list, when only ``pbx_call_id`` was given) or
   ``{"status": "error", "message": ...}``.
 
 The link is then downloaded without credentials, from Zadarma's hosts
-(``*.zadarma.com``) or the host of the provider's Recording API URL.
+(``*.zadarma.com``), the host of the provider's API Base URL or the one
+of its Recording Download URL.
 """
 
-import base64
-import hashlib
-import hmac
 import json
-from urllib.parse import urlencode
 
-from odoo import fields, models
+from odoo import models
 
-from ..tools import outbound
+from ..tools import outbound, zadarma
 from ..tools.webhook_parsing import parse_str
 
-ZADARMA_API_URL = "https://api.zadarma.com"
 ZADARMA_HOST = "zadarma.com"
 ZADARMA_RECORD_METHOD = "/v1/pbx/record/request/"
 # seconds the link Zadarma gives works: downloaded at once
 ZADARMA_LINK_LIFETIME = 180
 
 
-def zadarma_api_authorization(user_key, secret, method, params):
-    """The ``Authorization`` header of a Zadarma API request."""
-    query = urlencode(sorted(params.items()))
-    data = method + query + hashlib.md5(query.encode()).hexdigest()
-    hex_digest = hmac.new(secret.encode(), data.encode(), hashlib.sha1).hexdigest()
-    return f"{user_key}:{base64.b64encode(hex_digest.encode()).decode()}"
-
-
 class CallTrackingProvider(models.Model):
     _inherit = "call.tracking.provider"
-
-    zadarma_api_key = fields.Char(
-        string="Zadarma API Key",
-        groups="call_tracking.call_tracking_group_manager",
-        help="The user key of Zadarma's API (Settings > API in the Zadarma account); "
-        "with the secret key, it fetches call recordings.",
-    )
-
-    def _get_recording_default_base_url(self):
-        if self.kind == "zadarma":
-            return ZADARMA_API_URL
-        return super()._get_recording_default_base_url()
 
     def _get_recording_hosts(self):
         hosts = super()._get_recording_hosts()
@@ -87,9 +61,13 @@ class CallTrackingProvider(models.Model):
         if self.kind != "zadarma":
             return super()._fetch_recording(call)
         _ = self.env._
-        if not self.zadarma_api_key or not self.secret:
+        # narrow sudo: the API key and the secret are for Settings
+        # administrators only; they go to the request and its redaction
+        provider_sudo = self.sudo()
+        key, secret = provider_sudo.api_key, provider_sudo.secret
+        if not key or not secret:
             raise outbound.OutboundError(
-                _("Set the provider's Zadarma API key and secret key to fetch recordings."),
+                _("Set the provider's API key and secret key to fetch Zadarma recordings."),
                 retry=False,
             )
         params = {"format": "json", "lifetime": str(ZADARMA_LINK_LIFETIME)}
@@ -98,12 +76,12 @@ class CallTrackingProvider(models.Model):
         else:
             params["pbx_call_id"] = call.provider_call_id
         headers = {
-            "Authorization": zadarma_api_authorization(
-                self.zadarma_api_key, self.secret, ZADARMA_RECORD_METHOD, params
-            )
+            "Authorization": zadarma.api_authorization(key, secret, ZADARMA_RECORD_METHOD, params)
         }
-        url = self._get_recording_base_url() + ZADARMA_RECORD_METHOD
-        response = self._recording_request(url, params=params, headers=headers, timeout=15)
+        url = self._get_api_base_url() + ZADARMA_RECORD_METHOD
+        response = self._recording_request(
+            url, params=params, headers=headers, timeout=15, secrets=(key, secret)
+        )
         try:
             answer = json.loads(response.content or b"")
         except (ValueError, UnicodeDecodeError):
@@ -113,7 +91,7 @@ class CallTrackingProvider(models.Model):
                 _("Zadarma answered something other than JSON."), retry=True
             )
         if answer.get("status") != "success":
-            message = outbound.parsed_error(response, (self.secret, self.zadarma_api_key))
+            message = outbound.parsed_error(response, (key, secret))
             raise outbound.OutboundError(
                 _("Zadarma refused the recording request: %s", message or "-"), retry=False
             )

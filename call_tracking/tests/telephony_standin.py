@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from odoo.tests.common import _super_send
 
 from ..models.call_tracking_provider_generic import generic_signature
-from ..models.call_tracking_provider_zadarma_reconcile import zadarma_api_signature
+from ..tools.zadarma import api_signature
 
 AUDIO = b"ID3\x03\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x00" * 64
 
@@ -242,7 +242,7 @@ class ZadarmaApi(ApiStandIn):
         if request["path"] != "/v1/statistics/pbx/":
             return 404, {"status": "error", "message": "Not found"}, {}
         query = request["query"]
-        signature = zadarma_api_signature(self.secret, request["path"], query)
+        signature = api_signature(self.secret, request["path"], query)
         if request["headers"].get("authorization") != f"{self.key}:{signature}":
             return 401, {"status": "error", "message": "Not authorized"}, {}
         start = datetime.strptime(query["start"], "%Y-%m-%d %H:%M:%S")

@@ -5,3 +5,4 @@ from . import outbound
 from . import staffing
 from . import audiences
 from . import transcription
+from . import zadarma
