@@ -137,24 +137,26 @@ class CallTrackingProvider(models.Model):
         ]
 
     def _binotel_check_same_call(self, event):
-        """Refuse a confirmed end whose caller is not the one the call was
-        opened with (an earlier, unconfirmed receivedTheCall)."""
+        """Refuse a confirmed end whose caller or called number is not the
+        one the call was opened with (an earlier, unconfirmed
+        receivedTheCall): the API's values are the ones trusted."""
         call = self.env["call.tracking.call"].search_fetch(
             [("provider_id", "=", self.id), ("provider_call_id", "=", event["call_id"])],
-            ["caller_number", "company_id"],
+            ["caller_number", "called_number", "company_id"],
             limit=1,
         )
-        if not call.caller_number or not event.get("from"):
-            return
-        raw = event["from"]
-        country = self.env["res.country"] if raw.startswith("+") else self.company_id.country_id
-        if caller_to_e164(raw, country) != call.caller_number:
-            raise WebhookSignatureError(
-                self.env._(
-                    "Binotel's API reports another caller for call %s than its first event.",
-                    event["call_id"],
+        for fname, key in (("caller_number", "from"), ("called_number", "to")):
+            stored, raw = call[fname], event.get(key)
+            if not stored or not raw or not stored.startswith("+"):
+                continue
+            country = self.env["res.country"] if raw.startswith("+") else self.company_id.country_id
+            if caller_to_e164(raw, country) != stored:
+                raise WebhookSignatureError(
+                    self.env._(
+                        "Binotel's API reports other numbers for call %s than its first event.",
+                        event["call_id"],
+                    )
                 )
-            )
 
     def _get_webhook_answer(self, events):
         if self.kind != "binotel":

@@ -302,6 +302,30 @@ class TestReconcile(ReconcileCase):
         # not due again right away
         self.assertEqual(Provider._cron_reconcile(), 0)
 
+    def test_checking_known_calls_is_batched(self):
+        """Checking calls Odoo already has costs the same queries for 5 or
+        for 40 of them (one read of the known calls, no query per call)."""
+        provider = self.providers["generic"].sudo()
+
+        def queries_for(count, offset):
+            for index in range(count):
+                start = self.now - timedelta(minutes=3 + index)
+                call_id = self._add_call(
+                    "generic", offset + index, start, f"+38050{6000000 + offset + index:07d}"
+                )
+                self._receive_signed(self.apis["generic"].calls[-1], provider=provider)
+                self.assertTrue(call_id)
+            provider._reconcile_run(now=self.now)  # warm-up
+            self.env.flush_all()
+            before = self.env.cr.sql_log_count
+            self.assertEqual(provider._reconcile_run(now=self.now)[1], 0)
+            self.env.flush_all()
+            return self.env.cr.sql_log_count - before
+
+        few = queries_for(5, 0)
+        many = queries_for(35, 100)
+        self.assertEqual(few, many)
+
     def test_window(self):
         provider = self.providers["generic"]
         provider.reconcile_window_hours = 2
