@@ -125,6 +125,13 @@ class CallTrackingProvider(models.Model):
             return []
         received_at = request_data.get("received_at") or fields.Datetime.now()
         if params["requestType"] == "answeredTheCall":
+            # only for a call opened by its receivedTheCall: an answer alone
+            # (an outgoing call, whose events carry no direction) opens none
+            known = self.env["call.tracking.call"].search_count(
+                [("provider_id", "=", self.id), ("provider_call_id", "=", call_id)], limit=1
+            )
+            if not known:
+                return []
             return [{"event": "call_update", "call_id": call_id, "answer": received_at}]
         return [
             {

@@ -330,6 +330,11 @@ class TestBinotelWebhook(BinotelSetup, CallTrackingCommon):
         )
         self.assertEqual(status, 200)
         self.assertFalse(self._calls(), "outgoing calls are not tracked")
+        status, _ct, _body = self._receive(
+            [("requestType", "answeredTheCall"), ("generalCallID", "9")]
+        )
+        self.assertEqual(status, 200)
+        self.assertFalse(self._calls(), "an answer opens no call")
         status, _ct, body = self._receive([("requestType", "somethingElse")])
         self.assertEqual(status, 400)
         self.assertIn("requestType", json.loads(body)["error"])
