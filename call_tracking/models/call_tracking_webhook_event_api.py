@@ -109,6 +109,9 @@ class CallTrackingWebhookEvent(models.Model):
         in a savepoint, a failure is kept on the entry)."""
         request_data = self._api_request_data(provider, events)
         values = self._prepare_request_values(provider, request_data)
+        # the call it is about, whatever the outcome
+        values["provider_call_id"] = str(events[0].get("call_id") or "")[:255] or False
+        values["event_type"] = str(events[0].get("event") or "")[:64] or False
         # several entries per transaction: each savepoint is released
         _events, outcome, _error = self._run_processing(provider, request_data, release=True)
         return self._insert_entry(provider, {**values, **outcome})
