@@ -174,7 +174,7 @@ class CallTrackingProvider(models.Model):
     # REST API
     # ------------------------------------------------------------------
 
-    def _binotel_api(self, method, params, timeout=10):
+    def _binotel_api(self, method, params, timeout=None):
         """The JSON answer of Binotel's REST API ``method`` (e.g.
         ``stats/call-details``), raising ``outbound.OutboundError`` when it
         cannot be reached and ``ReconcileError`` when it refuses or answers
@@ -192,7 +192,7 @@ class CallTrackingProvider(models.Model):
             f"{base}{method}.json",
             json={**params, "key": key, "secret": secret},
             headers={"Accept": "application/json"},
-            timeout=timeout,
+            timeout=timeout or self._reconcile_timeout(),
             secrets=(key, secret),
         )
         return self._reconcile_json(response)

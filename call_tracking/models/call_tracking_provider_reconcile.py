@@ -25,6 +25,7 @@ _logger = logging.getLogger(__name__)
 # a provider is reconciled again at most this often by the cron
 RECONCILE_MIN_INTERVAL = timedelta(minutes=10)
 MAX_WINDOW_HOURS = 24 * 7  # the CHECK constraint below
+RECONCILE_TIMEOUT = 10
 # pages fetched per run at most (a safety net against a paging loop)
 MAX_PAGES = 200
 
@@ -185,6 +186,11 @@ class CallTrackingProvider(models.Model):
                 self.env._("The API key and the secret of the provider are both needed.")
             )
         return self.api_key, self.secret
+
+    def _reconcile_timeout(self):
+        """Seconds to wait for each answer of the provider's API: a slow
+        API fails the run (recorded) rather than holding the cron."""
+        return RECONCILE_TIMEOUT
 
     def _reconcile_json(self, response):
         """The JSON of an API's answer, or ReconcileError (whatever its

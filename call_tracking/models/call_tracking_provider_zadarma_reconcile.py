@@ -74,6 +74,7 @@ class CallTrackingProvider(models.Model):
                 params=sorted(params.items()),
                 headers={"Authorization": f"{key}:{signature}"},
                 secrets=(key, secret),
+                timeout=self._reconcile_timeout(),
             )
             payload = self._reconcile_json(response)
             if not isinstance(payload, dict) or payload.get("status") != "success":

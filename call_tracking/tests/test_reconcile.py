@@ -6,6 +6,7 @@ with its lead, through the inbox."""
 import random
 import uuid
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.exceptions import AccessError
@@ -269,6 +270,21 @@ class TestReconcile(ReconcileCase):
                 self.assertEqual(provider.sudo()._reconcile_run(now=self.now), (1, 1))
                 self.assertFalse(provider.reconcile_last_error)
                 self.assertEqual(self._calls(provider).provider_call_id, call_id)
+
+    def test_slow_api_delays_and_loses_nothing(self):
+        """An API slower than the guard's timeout: the run fails with the
+        reason recorded, the next one (the API fast again) recovers."""
+        Provider = type(self.env["call.tracking.provider"])
+        for kind, provider in self.providers.items():
+            with self.subTest(kind=kind):
+                self._add_call(kind, 5, self.now - timedelta(minutes=8), "+380507770005")
+                self.apis[kind].delay = 1.5
+                with patch.object(Provider, "_reconcile_timeout", lambda self: 0.5):
+                    self.assertEqual(provider.sudo()._reconcile_run(now=self.now), (0, 0))
+                self.assertIn("127.0.0.1", provider.reconcile_last_error)
+                self.assertFalse(self._calls(provider))
+                self.apis[kind].delay = 0
+                self.assertEqual(provider.sudo()._reconcile_run(now=self.now), (1, 1))
 
     def test_answers_of_any_shape_never_crash(self):
         for kind, provider in self.providers.items():
