@@ -129,6 +129,13 @@ class CallTrackingProvider(models.Model):
             return []
         received_at = request_data.get("received_at") or fields.Datetime.now()
         if params["requestType"] == "answeredTheCall":
+            # only for a call opened by its receivedTheCall: an answer alone
+            # (an outgoing call, whose events carry no direction) opens none
+            known = self.env["call.tracking.call"].search_count(
+                [("provider_id", "=", self.id), ("provider_call_id", "=", call_id)], limit=1
+            )
+            if not known:
+                return []
             return [{"event": "call_update", "call_id": call_id, "answer": received_at}]
         return [
             {
@@ -141,24 +148,26 @@ class CallTrackingProvider(models.Model):
         ]
 
     def _binotel_check_same_call(self, event):
-        """Refuse a confirmed end whose caller is not the one the call was
-        opened with (an earlier, unconfirmed receivedTheCall)."""
+        """Refuse a confirmed end whose caller or called number is not the
+        one the call was opened with (an earlier, unconfirmed
+        receivedTheCall): the API's values are the ones trusted."""
         call = self.env["call.tracking.call"].search_fetch(
             [("provider_id", "=", self.id), ("provider_call_id", "=", event["call_id"])],
-            ["caller_number", "company_id"],
+            ["caller_number", "called_number", "company_id"],
             limit=1,
         )
-        if not call.caller_number or not event.get("from"):
-            return
-        raw = event["from"]
-        country = self.env["res.country"] if raw.startswith("+") else self.company_id.country_id
-        if caller_to_e164(raw, country) != call.caller_number:
-            raise WebhookSignatureError(
-                self.env._(
-                    "Binotel's API reports another caller for call %s than its first event.",
-                    event["call_id"],
+        for fname, key in (("caller_number", "from"), ("called_number", "to")):
+            stored, raw = call[fname], event.get(key)
+            if not stored or not raw or not stored.startswith("+"):
+                continue
+            country = self.env["res.country"] if raw.startswith("+") else self.company_id.country_id
+            if caller_to_e164(raw, country) != stored:
+                raise WebhookSignatureError(
+                    self.env._(
+                        "Binotel's API reports other numbers for call %s than its first event.",
+                        event["call_id"],
+                    )
                 )
-            )
 
     def _get_webhook_answer(self, events):
         if self.kind != "binotel":
@@ -169,7 +178,7 @@ class CallTrackingProvider(models.Model):
     # REST API
     # ------------------------------------------------------------------
 
-    def _binotel_api(self, method, params, timeout=10):
+    def _binotel_api(self, method, params, timeout=None):
         """The JSON answer of Binotel's REST API ``method`` (e.g.
         ``stats/call-details``), raising ``outbound.OutboundError`` when it
         cannot be reached and ``ReconcileError`` when it refuses or answers
@@ -187,7 +196,7 @@ class CallTrackingProvider(models.Model):
             f"{base}{method}.json",
             json={**params, "key": key, "secret": secret},
             headers={"Accept": "application/json"},
-            timeout=timeout,
+            timeout=timeout or self._reconcile_timeout(),
             secrets=(key, secret),
         )
         return self._reconcile_json(response)

@@ -46,6 +46,7 @@ class CallTrackingProvider(models.Model):
                 f"{self.reconcile_url}{'&' if '?' in self.reconcile_url else '?'}{query}",
                 headers={SIGNATURE_HEADER: generic_signature(secret, query.encode())},
                 secrets=(secret,),
+                timeout=self._reconcile_timeout(),
             )
             received = (response.headers.get(SIGNATURE_HEADER) or "").strip().encode()
             expected = generic_signature(secret, response.content).encode()

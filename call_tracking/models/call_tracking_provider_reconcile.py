@@ -25,6 +25,7 @@ _logger = logging.getLogger(__name__)
 # a provider is reconciled again at most this often by the cron
 RECONCILE_MIN_INTERVAL = timedelta(minutes=10)
 MAX_WINDOW_HOURS = 24 * 7  # the CHECK constraint below
+RECONCILE_TIMEOUT = 10
 # pages fetched per run at most (a safety net against a paging loop)
 MAX_PAGES = 200
 
@@ -198,6 +199,11 @@ class CallTrackingProvider(models.Model):
             )
         return self.api_key, self.secret
 
+    def _reconcile_timeout(self):
+        """Seconds to wait for each answer of the provider's API: a slow
+        API fails the run (recorded) rather than holding the cron."""
+        return RECONCILE_TIMEOUT
+
     def _reconcile_json(self, response):
         """The JSON of an API's answer, or ReconcileError (whatever its
         shape: not JSON, nested too deeply)."""
@@ -302,25 +308,26 @@ class CallTrackingProvider(models.Model):
         by_call = self._reconcile_valid_events(events)
         if not by_call:
             return 0, 0
-        # one read of the calls Odoo already has among them
-        known = {
-            call_id: status
-            for call_id, status in self.env["call.tracking.call"]
+        # the calls and the inbox are system records: read and written as
+        # the webhook does (the provider is already in sudo in the cron and
+        # the button); one read of the calls Odoo already has among them
+        calls_sudo = (
+            self.env["call.tracking.call"]
             .sudo()
             .search_fetch(
                 [("provider_id", "=", self.id), ("provider_call_id", "in", list(by_call))],
                 ["provider_call_id", "status"],
             )
-            .mapped(lambda c: (c.provider_call_id, c.status))
-        }
-        Event = self.env["call.tracking.webhook.event"].sudo()
+        )
+        known = {call.provider_call_id: call.status for call in calls_sudo}
+        events_sudo = self.env["call.tracking.webhook.event"].sudo()
         recovered = 0
         for call_id, event in by_call.items():
             status = known.get(call_id)
             if status in FINAL_STATUSES or (status and event["event"] != "call_end"):
                 continue  # Odoo has the call (and its end when the API has it)
             try:
-                entry = Event._create_from_api(self, [event])
+                entry = events_sudo._create_from_api(self, [event])
             except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
                 # the call's webhook is being processed right now: its
                 # savepoint was rolled back, the next run checks it again

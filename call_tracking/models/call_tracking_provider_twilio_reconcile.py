@@ -47,7 +47,13 @@ class CallTrackingProvider(models.Model):
         events = []
         for _page in range(MAX_PAGES):
             response = outbound.request(
-                self.env, "GET", url, params=params, auth=(sid, token), secrets=(token,)
+                self.env,
+                "GET",
+                url,
+                params=params,
+                auth=(sid, token),
+                secrets=(token,),
+                timeout=self._reconcile_timeout(),
             )
             payload = self._reconcile_json(response)
             if not isinstance(payload, dict) or not isinstance(payload.get("calls"), list):

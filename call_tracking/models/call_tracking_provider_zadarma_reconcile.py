@@ -66,6 +66,7 @@ class CallTrackingProvider(models.Model):
                     )
                 },
                 secrets=(key, secret),
+                timeout=self._reconcile_timeout(),
             )
             payload = self._reconcile_json(response)
             if not isinstance(payload, dict) or payload.get("status") != "success":

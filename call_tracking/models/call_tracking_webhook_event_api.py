@@ -72,7 +72,9 @@ class CallTrackingWebhookEvent(models.Model):
 
     @api.model
     def _api_seal(self, body):
-        secret = self.env["ir.config_parameter"].sudo().get_param("database.secret") or ""
+        # the database's own secret, readable by the system only
+        params_sudo = self.env["ir.config_parameter"].sudo()
+        secret = params_sudo.get_param("database.secret") or ""
         digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
         return f"sha256={digest}"
 
@@ -109,6 +111,9 @@ class CallTrackingWebhookEvent(models.Model):
         in a savepoint, a failure is kept on the entry)."""
         request_data = self._api_request_data(provider, events)
         values = self._prepare_request_values(provider, request_data)
+        # the call it is about, whatever the outcome
+        values["provider_call_id"] = str(events[0].get("call_id") or "")[:255] or False
+        values["event_type"] = str(events[0].get("event") or "")[:64] or False
         _events, outcome, _error = self._run_processing(provider, request_data)
         return self.create({**values, **outcome})
 

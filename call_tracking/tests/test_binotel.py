@@ -248,6 +248,20 @@ class TestBinotelWebhook(BinotelSetup, CallTrackingCommon):
         self.assertEqual(status, 403)
         self.assertEqual(self._inbox()[-1].state, "rejected")
         self.assertEqual(self._calls().status, "in_progress")
+        # the same with another number called
+        self.api.calls[0] = self.api.details(6002, self.now, CALLER, BILLBOARD)
+        status, _ct, _body = self._receive(
+            self._completed_form(self.api.details(6002, self.now, CALLER, TRACKED))
+        )
+        self.assertEqual(status, 403)
+        self.assertIn("other numbers", self._inbox()[-1].error_message)
+        # the API's numbers are those of the call: confirmed
+        self.api.calls[0] = self.api.details(6002, self.now, CALLER, TRACKED)
+        status, _ct, _body = self._receive(
+            self._completed_form(self.api.details(6002, self.now, CALLER, TRACKED))
+        )
+        self.assertEqual(status, 200)
+        self.assertEqual(self._calls().status, "answered")
 
     def test_api_down_pending_then_confirmed_by_the_cron(self):
         """The API cannot be reached: the call waits unconfirmed in the
@@ -316,6 +330,11 @@ class TestBinotelWebhook(BinotelSetup, CallTrackingCommon):
         )
         self.assertEqual(status, 200)
         self.assertFalse(self._calls(), "outgoing calls are not tracked")
+        status, _ct, _body = self._receive(
+            [("requestType", "answeredTheCall"), ("generalCallID", "9")]
+        )
+        self.assertEqual(status, 200)
+        self.assertFalse(self._calls(), "an answer opens no call")
         status, _ct, body = self._receive([("requestType", "somethingElse")])
         self.assertEqual(status, 400)
         self.assertIn("requestType", json.loads(body)["error"])

@@ -6,6 +6,7 @@ with its lead, through the inbox."""
 import random
 import uuid
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.exceptions import AccessError
@@ -270,6 +271,21 @@ class TestReconcile(ReconcileCase):
                 self.assertFalse(provider.reconcile_last_error)
                 self.assertEqual(self._calls(provider).provider_call_id, call_id)
 
+    def test_slow_api_delays_and_loses_nothing(self):
+        """An API slower than the guard's timeout: the run fails with the
+        reason recorded, the next one (the API fast again) recovers."""
+        Provider = type(self.env["call.tracking.provider"])
+        for kind, provider in self.providers.items():
+            with self.subTest(kind=kind):
+                self._add_call(kind, 5, self.now - timedelta(minutes=8), "+380507770005")
+                self.apis[kind].delay = 1.5
+                with patch.object(Provider, "_reconcile_timeout", lambda self: 0.5):
+                    self.assertEqual(provider.sudo()._reconcile_run(now=self.now), (0, 0))
+                self.assertIn("127.0.0.1", provider.reconcile_last_error)
+                self.assertFalse(self._calls(provider))
+                self.apis[kind].delay = 0
+                self.assertEqual(provider.sudo()._reconcile_run(now=self.now), (1, 1))
+
     def test_answers_of_any_shape_never_crash(self):
         for kind, provider in self.providers.items():
             for status, body in GARBAGE:
@@ -301,6 +317,30 @@ class TestReconcile(ReconcileCase):
         self.assertFalse(self.providers["zadarma"].reconcile_last_run)
         # not due again right away
         self.assertEqual(Provider._cron_reconcile(), 0)
+
+    def test_checking_known_calls_is_batched(self):
+        """Checking calls Odoo already has costs the same queries for 5 or
+        for 40 of them (one read of the known calls, no query per call)."""
+        provider = self.providers["generic"].sudo()
+
+        def queries_for(count, offset):
+            for index in range(count):
+                start = self.now - timedelta(minutes=3 + index)
+                call_id = self._add_call(
+                    "generic", offset + index, start, f"+38050{6000000 + offset + index:07d}"
+                )
+                self._receive_signed(self.apis["generic"].calls[-1], provider=provider)
+                self.assertTrue(call_id)
+            provider._reconcile_run(now=self.now)  # warm-up
+            self.env.flush_all()
+            before = self.env.cr.sql_log_count
+            self.assertEqual(provider._reconcile_run(now=self.now)[1], 0)
+            self.env.flush_all()
+            return self.env.cr.sql_log_count - before
+
+        few = queries_for(5, 0)
+        many = queries_for(35, 100)
+        self.assertEqual(few, many)
 
     def test_window(self):
         provider = self.providers["generic"]
