@@ -59,6 +59,8 @@ OWN_RECORD = {
     "call.tracking.scorecard.line": lambda record, user: _own_call(
         record.scorecard_id.call_id, user
     ),
+    # a journey step of one of the user's leads
+    "call.tracking.journey": lambda record, user: record.lead_id.sudo().write({"user_id": user.id}),
 }
 
 
@@ -170,6 +172,15 @@ class TestAccessMatrix(CallTrackingCommon):
         call.tag_ids = env["call.tracking.tag"].create({"name": "Matrix tag"})
         env["call.tracking.scorecard"]._create_for_calls(call)
         env["call.tracking.pool.stat"]._refresh(cls.pool)
+        # the staffing advice of the company, and an audience with a member
+        # (the call's lead has its journey step)
+        env["call.tracking.staffing"]._refresh(cls.company)
+        audience = env["call.tracking.audience"].create(
+            {"name": "Matrix audience", "company_id": cls.company.id, "platform": "google_ads"}
+        )
+        env["call.tracking.audience.member"].create(
+            {"audience_id": audience.id, "phone_hash": "0" * 64}
+        )
         env.flush_all()
         cls.role_users = {}
         for company, suffix in ((cls.company, ""), (cls.company_2, "_2")):
