@@ -92,3 +92,17 @@ VISIT_ID_FIELDS = ("ga_session_id", "ym_uid", "fbp", "fbc")
 # The website remembers a static or default visitor (their channel and the
 # number shown) for this long after their last page view.
 VISIT_WINDOW_MINUTES = 30
+
+# hours and weekdays of the reports (the company's time zone); here, not in
+# the report, so that models can use them without importing the report
+# package before the models its views join
+HOURS = [(f"{hour:02d}", f"{hour:02d}:00") for hour in range(24)]
+WEEKDAYS = [
+    ("1", "Monday"),
+    ("2", "Tuesday"),
+    ("3", "Wednesday"),
+    ("4", "Thursday"),
+    ("5", "Friday"),
+    ("6", "Saturday"),
+    ("7", "Sunday"),
+]
