@@ -167,7 +167,7 @@ class CallTrackingWebhookEvent(models.Model):
     @api.model
     def _run_processing(self, provider, request_data, body_truncated=False, release=True):
         events, outcome, error = super()._run_processing(
-            provider, request_data, body_truncated=body_truncated, release=release
+            provider, request_data, body_truncated=body_truncated
         )
         if isinstance(error, WebhookConfirmationPending):
             # kept, awaiting the API: neither an error for the provider to
