@@ -67,6 +67,8 @@
     ],
     "demo": [
         "demo/call_tracking_demo.xml",
+        # the call centre's salespeople and team, before the providers
+        "demo/call_tracking_sales_demo.xml",
         # after demo/call_tracking_demo.xml (its numbers get the demo provider)
         "demo/call_tracking_provider_demo.xml",
         "demo/call_tracking_cost_demo.xml",

@@ -21,6 +21,11 @@ into a list of normalised events, applied by
     a talk time or an answer time, else missed);
 ``recording_url``
     an http(s) URL (anything else is dropped);
+``agent``
+    the login or email of the Odoo user (an internal user of the call's
+    company) who answered the call, or on whose phone it rang: the call's
+    salesperson, and the salesperson of the lead the call creates (else the
+    provider's); an agent matching no such user is ignored;
 ``signed_key``
     the values the provider signs for the call when it does not sign its call
     id (Zadarma): events of one call must carry the same.

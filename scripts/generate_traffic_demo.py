@@ -7,6 +7,14 @@ judge the calls. No lease, no attribution, no lead here: the demo loading
 replays this file through the module's real code
 (``call.tracking.replay._replay_traffic_file``).
 
+The demo tells a sales story: four salespeople (demo/call_tracking_sales_demo.xml)
+answer in their own hours and at their own rates (the PBX names the
+``agent`` of each call), deals are won or lost days to weeks after the first
+call, at a speed and size that depend on the channel and the salesperson, and
+Monday morning is the rush the staffing advice must cover. The recording
+ends on a Monday at 00:00 UTC (the demo loading counts it back from the last
+one): its hours are UTC, the demo company's time zone.
+
 Run it again (``python3 scripts/generate_traffic_demo.py``) only to change
 the demo; the output is the same for the same seed. A development tool: it
 is not shipped with the module (it lived in ``call_tracking/demo/`` before).
@@ -21,7 +29,7 @@ DEMO = Path(__file__).resolve().parent.parent / "call_tracking" / "demo"
 
 SEED = 20260101
 DAYS = 176  # six months, within the default session retention (180 days)
-CALLS = 200
+CALLS = 150
 QUIET_HOURS = 3  # every visit has ended this long before the end
 HOLD_MINUTES = 30  # the demo pool's hold time
 SITE = "https://shop.example.com"
@@ -47,10 +55,40 @@ MONTHS = 7  # the months the six months of history touch, this one included
 PAID = ("google", "facebook")
 OFFLINE_NUMBERS = {"billboard": "+12125550133", "radio": "+12125550134"}
 KEYWORDS = ("plumber near me", "emergency plumber", "boiler repair", "leak repair")
+# weekday weights (0 is Monday): the week starts busy, the weekend is quiet
+WEEKDAYS = (16, 11, 10, 10, 9, 4, 2)
+# the Monday-morning rush (UTC hour: calls), on top of the calls above:
+# the customers whose boiler broke over the weekend ring the numbers they
+# know (the static numbers: no visit), the lines are busy
+MONDAY_RUSH = {9: (2, 4), 10: (3, 5), 11: (2, 4)}
+RUSH_NUMBERS = {"seo": 4, "direct": 3, "billboard": 2, "radio": 2}
+STATIC_NUMBERS = {"seo": "+12125550131", "direct": "+12125550132"}
+# salespeople: login: (their UTC hours by weekday set, answer rate, win
+# factor, days-to-close factor, deal size factor)
+WEEK, MONDAY = frozenset(range(5)), frozenset((0,))
+AGENTS = {
+    "olena.kovalenko@example.com": (((WEEK, range(7, 13)),), 0.93, 1.3, 0.6, 1.0),
+    "taras.bondarenko@example.com": (((WEEK, range(11, 17)), (MONDAY, range(9, 12))),
+                                     0.82, 1.0, 1.0, 1.1),
+    "iryna.melnyk@example.com": (((WEEK, range(14, 19)), (frozenset((5, 6)), range(6, 19))),
+                                 0.55, 0.6, 1.5, 0.8),
+    "mark.davis@example.com": (((WEEK, range(6, 10)), (WEEK, range(16, 19)),
+                                (MONDAY, range(10, 12))), 0.86, 0.9, 1.3, 1.5),
+}  # fmt: skip
+# deals per channel: (mean days from the call to the outcome, deal size factor)
+DEALS = {
+    "google": (7, 1.0),
+    "facebook": (12, 0.7),
+    "seo": (9, 1.2),
+    "direct": (4, 1.1),
+    "billboard": (20, 1.6),
+    "radio": (15, 0.9),
+}
 # hour (UTC) weights: the phone rings in business hours
 HOURS = ((6, 2), (7, 5), (8, 9), (9, 10), (10, 9), (11, 8), (12, 6), (13, 8), (14, 9),
          (15, 8), (16, 6), (17, 4), (18, 2))  # fmt: skip
-STATUSES = (("answered", 74), ("missed", 16), ("busy", 5), ("voicemail", 5))
+# a call not answered: how (the agent's answer rate decides whether)
+UNANSWERED = (("missed", 16), ("busy", 5), ("voicemail", 5))
 REASONS = {
     "targeted": ("New enquiry", "Price or availability request"),
     "untargeted": (
@@ -119,10 +157,27 @@ class Traffic:
                                "referrer": referrer, "stay": stay}))  # fmt: skip
         return label
 
+    @staticmethod
+    def weekday(at):
+        """The weekday (0 is Monday) of a time: the recording ends on a Monday."""
+        return (at // 86400 - DAYS) % 7
+
+    def agent(self, at):
+        """The salesperson whose phone rings at ``at``: one of those on duty
+        (else none: the provider's salesperson gets the lead)."""
+        weekday, hour = self.weekday(at), at % 86400 // 3600
+        on_duty = [
+            login
+            for login, (shifts, *_rest) in AGENTS.items()
+            if any(weekday in days and hour in hours for days, hours in shifts)
+        ]
+        return self.rng.choice(on_duty) if on_duty else None
+
     def call_plans(self):
         rng, plans = self.rng, []
+        day_weights = [WEEKDAYS[self.weekday(day * 86400)] for day in range(DAYS)]
         for _index in range(CALLS):
-            day = rng.randrange(DAYS)
+            day = rng.choices(range(DAYS), day_weights)[0]
             hour = rng.choices([h for h, _w in HOURS], [w for _h, w in HOURS])[0]
             at = day * 86400 + hour * 3600 + rng.randrange(3600)
             if at >= self.quiet:
@@ -150,34 +205,56 @@ class Traffic:
         return self.visit(int(at - before * 60), url, referrer, int(stay * 60))
 
     def judge(self, at, call, channel):
-        """How sales judge a caller's new episode (30 days without a call)."""
+        """How sales judge a caller's new episode (30 days without a call),
+        and, days or weeks later, whether the deal was won or lost."""
         rng = self.rng
         last = self.episodes.get(call["caller"])
         self.episodes[call["caller"]] = at
         if last is not None and at - last <= 30 * 86400:
             return
+        _shifts, _rate, wins, speed, size = AGENTS.get(call.get("agent"), ((), 0, 1.0, 1.0, 1.0))
+        days, deal = DEALS[channel]
         quality = "targeted" if rng.random() < CHANNELS[channel][1] else "untargeted"
+        judged = at + call["ring"] + call["talk"] + 60
         judge = {"kind": "judge", "call_id": call["call_id"], "quality": quality,
-                 "revenue": rng.randrange(5, 60) * 100}  # fmt: skip
+                 "revenue": max(3, round(rng.randrange(5, 60) * deal * size)) * 100}  # fmt: skip
         if rng.random() < 0.7:
             judge["reason"] = rng.choice(REASONS[quality])
-        if at < self.end - 14 * 86400:
-            if quality == "targeted" and rng.random() < 0.35:
-                judge["outcome"] = "won"
-            elif rng.random() < 0.45:
-                judge["outcome"] = "lost"
-        self.rows.append((at + call["ring"] + call["talk"] + 60, judge))
+        self.rows.append((judged, judge))
+        if quality == "targeted" and rng.random() < 0.35 * wins:
+            outcome = "won"
+        elif rng.random() < 0.45:
+            outcome = "lost"
+        else:
+            return
+        closed = judged + int(rng.expovariate(1 / (days * speed)) * 86400) + 3600
+        if closed < self.quiet:  # else the deal is still open
+            self.rows.append((closed, {"kind": "judge", "call_id": call["call_id"],
+                                       "outcome": outcome}))  # fmt: skip
 
-    def add_call(self, at, channel, call_id, visitor=None):
+    def add_call(self, at, channel, call_id, visitor=None, dialled=None, rush=False):
         rng = self.rng
         call = {"kind": "call", "call_id": call_id}
         if visitor:
             call["visitor"] = visitor
+        elif dialled:
+            call["to"] = dialled
         elif channel in OFFLINE_NUMBERS:
             call["to"] = OFFLINE_NUMBERS[channel]
         else:
             call["visitor"] = self.caller_visit(at, channel)
-        status = rng.choices(*zip(*STATUSES, strict=True))[0]
+        agent = self.agent(at)
+        rate = AGENTS[agent][1] if agent else 0.74
+        if rush:
+            rate *= 0.8  # the lines are busy
+        if rng.random() < rate:
+            status = "answered"
+        else:
+            status = rng.choices(*zip(*UNANSWERED, strict=True))[0]
+            if rush and status == "missed" and rng.random() < 0.5:
+                status = "busy"
+        if agent:
+            call["agent"] = agent
         call.update(
             caller=rng.choice(self.callers),
             ring=rng.randrange(5, 30),
@@ -190,6 +267,22 @@ class Traffic:
     def calls(self):
         for index, (at, channel) in enumerate(self.call_plans()):
             self.add_call(at, channel, f"demo-call-{index:04d}")
+
+    def monday_rush(self):
+        """The Monday-morning calls to the numbers the callers know."""
+        rng, index = self.rng, 0
+        for day in range(DAYS):
+            if self.weekday(day * 86400):
+                continue
+            for hour, (low, high) in MONDAY_RUSH.items():
+                for _call in range(rng.randint(low, high)):
+                    at = day * 86400 + hour * 3600 + rng.randrange(3600)
+                    if at >= self.quiet:
+                        continue
+                    channel = rng.choices(list(RUSH_NUMBERS), list(RUSH_NUMBERS.values()))[0]
+                    number = STATIC_NUMBERS.get(channel) or OFFLINE_NUMBERS[channel]
+                    index += 1
+                    self.add_call(at, channel, f"demo-call-m{index:03d}", dialled=number, rush=True)
 
     def browsers(self):
         """The paid-ads visitors who do not call."""
@@ -249,6 +342,7 @@ def generate():
     before the end)."""
     traffic = Traffic()
     traffic.calls()
+    traffic.monday_rush()
     traffic.browsers()
     traffic.spam()
     traffic.rows.sort(key=lambda item: item[0])
@@ -289,7 +383,8 @@ def main():
     (DEMO / "call_tracking_cost_demo.xml").write_text(costs())
     path = DEMO / "call_tracking_traffic_demo.csv"
     columns = ("ago", "kind", "visitor", "url", "referrer", "stay", "call_id", "caller", "to",
-               "ring", "talk", "status", "quality", "reason", "outcome", "revenue")  # fmt: skip
+               "ring", "talk", "status", "quality", "reason", "outcome", "revenue",
+               "agent")  # fmt: skip
     with path.open("w", newline="") as file:
         writer = csv.DictWriter(file, columns, lineterminator="\n")
         writer.writeheader()

@@ -60,6 +60,8 @@ from . import call_tracking_provider_generic_reconcile
 from . import call_tracking_provider_telnyx
 from . import call_tracking_webhook_event_api
 from . import call_tracking_call_provider_hint
+from . import call_tracking_call_agent
+from . import call_tracking_report_ratio
 from . import res_company_staffing
 from . import res_config_settings_staffing
 from . import call_tracking_journey

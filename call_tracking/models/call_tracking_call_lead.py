@@ -60,7 +60,15 @@ class CallTrackingCall(models.Model):
             lead = (
                 self.env["crm.lead"].with_context(**self._get_lead_create_context()).create(values)
             )
-        self.write({"lead_id": lead.id, "user_id": lead.user_id.id, "team_id": lead.team_id.id})
+        # the salesperson of the call is the agent who answered it, when the
+        # provider named one (call_tracking_call_agent.py), else the lead's
+        self.write(
+            {
+                "lead_id": lead.id,
+                "user_id": self.user_id.id or lead.user_id.id,
+                "team_id": lead.team_id.id,
+            }
+        )
 
     def _get_lead_create_context(self):
         """Context of the lead creation (hook).
@@ -108,7 +116,8 @@ class CallTrackingCall(models.Model):
             "company_id": self.company_id.id,
             "partner_id": partner.id,
             "phone": self.caller_number or False,
-            "user_id": provider.user_id.id,
+            # the agent who answered the call, else the provider's salesperson
+            "user_id": self.user_id.id or provider.user_id.id,
             "tracking_channel_id": channel.id,
             "call_attribution_probability": self.attribution_probability,
             "source_id": self.source_id.id,

@@ -4,7 +4,11 @@ Body::
 
     {"event": "call_end", "call_id": "abc-123", "from": "+380501112233",
      "to": "+380441234567", "start": "2026-11-22T10:15:00Z", "duration": 95,
-     "talk_duration": 80, "status": "answered", "recording_url": "https://..."}
+     "talk_duration": 80, "status": "answered", "recording_url": "https://...",
+     "agent": "anna@example.com"}
+
+``agent`` (optional) is the login or email of the Odoo user who answered,
+or on whose phone the call rang: the call's salesperson (see ``const.py``).
 
 Signed with ``X-Call-Tracking-Signature: sha256=<hex HMAC-SHA256 of the raw
 body, keyed with the provider secret>``, compared in constant time.
@@ -159,5 +163,6 @@ class CallTrackingProvider(models.Model):
                 "talk_duration": parse_int(self.env, payload, "talk_duration"),
                 "status": status,
                 "recording_url": parse_url(self.env, payload, "recording_url"),
+                "agent": parse_str(self.env, payload, "agent"),
             }
         ]

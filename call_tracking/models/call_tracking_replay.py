@@ -27,6 +27,7 @@ TRAFFIC_COLUMNS = (
     "reason",  # judge: name of a call.tracking.quality.reason
     "outcome",  # judge: won or lost
     "revenue",  # judge: expected revenue
+    "agent",  # call: login or email of the user who answered (or missed) it
 )
 INTEGER_COLUMNS = ("ago", "stay", "ring", "talk")
 
@@ -63,10 +64,12 @@ class CallTrackingReplay(models.AbstractModel):
           and ``call_end`` events;
         - ``judge``: sales judge the lead of call ``call_id``: ``quality``
           (targeted or untargeted), ``reason`` (a quality reason's name),
-          ``revenue``, ``outcome`` (won or lost).
+          ``revenue``, ``outcome`` (won or lost); a judgement with an
+          outcome only closes the lead later than its call.
 
         The calls, their leads and the leads' call notes are then dated at
-        their replayed time. Replayed history notifies nobody and tracks no
+        their replayed time, and the leads won or lost closed at the time of
+        their outcome. Replayed history notifies nobody and tracks no
         field change (``tracking_disable``, as Odoo imports records).
 
         :return: dict with ``answers`` (visitor label -> last answer) and
@@ -89,7 +92,7 @@ class CallTrackingReplay(models.AbstractModel):
         Call = self.env["call.tracking.call"].sudo()
         reasons = {r.name: r for r in self.env["call.tracking.quality.reason"].search([])}
         answers, keys = {}, {}
-        calls, call_by_id, dates = Call.browse(), {}, []
+        calls, call_by_id, dates, closings = Call.browse(), {}, [], {}
         started = time.monotonic()
         events = list(events)
         for event in events:
@@ -115,8 +118,12 @@ class CallTrackingReplay(models.AbstractModel):
                 calls |= call
                 dates.append(at)
             elif kind == "judge":
-                self._replay_judgement(call_by_id[event["call_id"]].lead_id, event, reasons)
+                lead = call_by_id[event["call_id"]].lead_id
+                self._replay_judgement(lead, event, reasons)
+                if lead and event.get("outcome") in ("won", "lost"):
+                    closings[lead.id] = at
         self._replay_dates(calls, dates)
+        self._replay_closings(closings)
         _logger.info(
             "call_tracking: replayed %s events (%s calls) in %.1f s",
             len(events),
@@ -137,6 +144,8 @@ class CallTrackingReplay(models.AbstractModel):
             "to": number,
             "start": at,
         }
+        if event.get("agent"):
+            common["agent"] = event["agent"]
         end = {
             **common,
             "event": "call_end",
@@ -222,6 +231,27 @@ class CallTrackingReplay(models.AbstractModel):
                 root=self.env["ir.model.data"]._xmlid_to_res_id("base.partner_root"),
                 leads=calls.lead_id.ids,
                 calls=calls.ids,
+            )
+        )
+        self.env.invalidate_all()
+
+    @api.model
+    def _replay_closings(self, closings):
+        """Date the leads won or lost at the time of their outcome
+        (``{lead id: naive UTC datetime}``): CRM dates a closing at the
+        moment it is written, the replay's present."""
+        if not closings:
+            return
+        self.env.flush_all()
+        self.env.execute_query(
+            SQL(
+                """
+            UPDATE crm_lead l SET date_closed = v.date
+              FROM unnest(%s::int4[], %s::timestamp[]) AS v(id, date)
+             WHERE l.id = v.id AND l.date_closed IS NOT NULL
+                """,
+                list(closings),
+                list(closings.values()),
             )
         )
         self.env.invalidate_all()

@@ -1,4 +1,3 @@
-from . import call_tracking_report_ratio
 from . import call_tracking_call_report
 from . import call_tracking_cost_report
 from . import call_tracking_pool_report

@@ -1,3 +1,7 @@
+from datetime import datetime, timedelta
+
+import pytz
+
 from odoo.tests import tagged
 from odoo.tools import SQL
 
@@ -162,6 +166,9 @@ class TestDemoData(CallTrackingCommon):
         self.assertTrue(leads.filtered(lambda lead: lead.call_quality == "targeted"))
         self.assertTrue(leads.filtered(lambda lead: lead.call_quality == "untargeted"))
         self.assertTrue(leads.filtered(lambda lead: lead.stage_id.is_won))
+        self.assertFalse(
+            leads.filtered(lambda lead: lead.date_closed and lead.date_closed < lead.create_date)
+        )
         self.assertTrue(leads.filtered(lambda lead: not lead.active), "lost leads")
         self.assertTrue(calls.filtered("is_repeat"), "repeat callers join their open lead")
         # every lead is dated by its first call, every call at its start
@@ -212,3 +219,110 @@ class TestDemoData(CallTrackingCommon):
         self.assertTrue(busy, "the demo has calls in the weeks measured")
         self.assertTrue(all(row.agents_needed >= 1 for row in busy))
         self.assertFalse(rows.filtered(lambda row: not row.call_count and row.agents_needed))
+
+    def _local_monday_rush(self, company):
+        """The (weekday, hour) keys of the staffing rows of the Monday rush
+        (9 to 12 UTC in scripts/generate_traffic_demo.py) in the company's
+        time zone, on the last Monday."""
+        tz = pytz.timezone(company.partner_id.tz or "UTC")
+        today = datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
+        monday = today - timedelta(days=today.weekday())
+        keys = set()
+        for hour in (9, 10, 11):
+            local = pytz.utc.localize(monday.replace(hour=hour)).astimezone(tz)
+            keys.add((str(local.isoweekday()), f"{local.hour:02d}"))
+        return keys
+
+    def test_staffing_monday_rush(self):
+        """Monday from 9 to 12 is the busiest time of the week: the most
+        calls, the most people needed (more than one), and the call centre
+        answering with several salespeople."""
+        company = self.pool.company_id
+        rows = self.env["call.tracking.staffing"].search([("company_id", "=", company.id)])
+        rush_keys = self._local_monday_rush(company)
+        rush = rows.filtered(lambda row: (row.weekday, row.hour) in rush_keys)
+        rest = rows - rush
+        self.assertEqual(len(rush), 3)
+        self.assertGreater(min(rush.mapped("arrivals")), max(rest.mapped("arrivals")))
+        self.assertGreaterEqual(min(rush.mapped("agents_needed")), 2)
+        self.assertGreater(
+            min(rush.mapped("agents_needed")),
+            max(rest.mapped("agents_needed")),
+            "only the Monday rush needs more than one person on the phone",
+        )
+        self.assertGreater(max(rush.mapped("agents_answering")), 1)
+        self.assertTrue(any(rush.mapped("missed_count")), "calls are missed in the rush")
+
+    def _salespeople(self):
+        return self.env["res.users"].browse(
+            [
+                self.env.ref(f"call_tracking.demo_user_{name}").id
+                for name in ("olena", "taras", "iryna", "mark")
+            ]
+        )
+
+    def test_salespeople(self):
+        """The demo PBX names the agent of each call: four salespeople of
+        the call centre answer in their own hours, at their own rates, and
+        own the leads of the calls they took first."""
+        users = self._salespeople()
+        calls = self.calls.filtered(lambda call: call.user_id in users)
+        self.assertEqual(calls.user_id, users, "every salesperson takes calls")
+        self.assertGreater(len(calls), 0.9 * len(self.calls))
+        rates, hours = {}, {}
+        for user in users:
+            mine = calls.filtered(lambda call, user=user: call.user_id == user)
+            answered = mine.filtered(lambda call: call.status == "answered")
+            rates[user.name] = len(answered) / len(mine)
+            # the recording's hours are UTC: the weekday shifts of scripts/
+            # generate_traffic_demo.py (AGENTS)
+            hours[user.name] = {
+                call.start_at.hour for call in answered if call.start_at.weekday() < 5
+            }
+        self.assertLess(
+            rates["Iryna Melnyk"] + 0.2, rates["Olena Kovalenko"], "Iryna misses many calls"
+        )
+        self.assertEqual(min(rates, key=rates.get), "Iryna Melnyk")
+        self.assertNotEqual(hours["Olena Kovalenko"], hours["Iryna Melnyk"])
+        self.assertLess(max(hours["Olena Kovalenko"]), min(hours["Iryna Melnyk"]))
+        # the lead of a caller's first call is the salesperson's who took it
+        firsts = self.calls.filtered(lambda call: call.is_first_call and call.lead_id)
+        self.assertTrue(firsts)
+        for call in firsts:
+            if call.lead_id.create_date == call.start_at:
+                self.assertEqual(call.lead_id.user_id, call.user_id)
+        team = self.env.ref("call_tracking.demo_team_call_centre")
+        self.assertEqual(team.member_ids, users)
+        self.assertEqual(calls.lead_id.team_id, team)
+
+    def test_deals_over_weeks(self):
+        """Deals are won days to weeks after the first call, over the
+        months of the history, with revenue; the days to close and the
+        average won deal differ by channel and by salesperson."""
+        leads = self.calls.lead_id.with_context(active_test=False)
+        won = leads.filtered(lambda lead: lead.stage_id.is_won)
+        self.assertGreater(len(won), 30)
+        self.assertTrue(all(lead.expected_revenue > 0 for lead in won))
+        days = [(lead.date_closed - lead.create_date).total_seconds() / 86400 for lead in won]
+        self.assertGreater(min(days), 0, "a deal is closed after its first call")
+        self.assertGreater(max(days), 14, "some deals take weeks")
+        closed = sorted(won.mapped("date_closed"))
+        self.assertGreater(closed[-1] - closed[0], timedelta(weeks=12), "wins over months")
+        weeks = {lead.date_closed.isocalendar()[:2] for lead in won}
+        self.assertGreater(len(weeks), 12)
+        lost = leads.filtered(lambda lead: not lead.active)
+        self.assertTrue(all(lead.date_closed > lead.create_date for lead in lost))
+        measures = ["won_count:sum", "days_to_close:avg", "avg_won_deal:avg"]
+        report = self.env["call.tracking.call.report"]
+        domain = [("call_id", "in", self.calls.ids)]
+        for groupby in ("channel_id", "user_id"):
+            groups = [
+                group
+                for group in report.read_group(domain, measures, [groupby], lazy=False)
+                if group["won_count"]
+            ]
+            self.assertGreaterEqual(len(groups), 4, groupby)
+            speeds = sorted(group["days_to_close"] for group in groups)
+            sizes = sorted(group["avg_won_deal"] for group in groups)
+            self.assertGreater(speeds[-1], 1.5 * speeds[0], f"days to close by {groupby}")
+            self.assertGreater(sizes[-1], 1.2 * sizes[0], f"average won deal by {groupby}")
