@@ -73,3 +73,4 @@ from . import call_tracking_call_transcript
 from . import call_tracking_call_scorecard
 from . import res_company_transcription
 from . import res_config_settings_transcription
+from . import call_tracking_call_rollup
