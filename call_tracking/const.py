@@ -87,15 +87,3 @@ VISIT_ID_FIELDS = ("ga_session_id", "ym_uid", "fbp", "fbc")
 # The website remembers a static or default visitor (their channel and the
 # number shown) for this long after their last page view.
 VISIT_WINDOW_MINUTES = 30
-
-# the Call Analysis and the staffing report: hours and days in the company's time zone
-HOURS = [(f"{hour:02d}", f"{hour:02d}:00") for hour in range(24)]
-WEEKDAYS = [
-    ("1", "Monday"),
-    ("2", "Tuesday"),
-    ("3", "Wednesday"),
-    ("4", "Thursday"),
-    ("5", "Friday"),
-    ("6", "Saturday"),
-    ("7", "Sunday"),
-]

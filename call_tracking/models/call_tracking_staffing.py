@@ -5,7 +5,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
-from ..const import HOURS, WEEKDAYS
+from ..report.call_tracking_call_report import HOURS, WEEKDAYS
 from ..tools.staffing import Unservable, agents_needed, service_level
 
 _logger = logging.getLogger(__name__)

@@ -2,8 +2,18 @@ from odoo import api, fields, models, tools
 from odoo.tools import SQL
 from odoo.tools.sql import create_index
 
-from ..const import ATTRIBUTION_METHODS, CALL_STATUS, DEVICE_CLASS_SELECTION, HOURS, WEEKDAYS
+from ..const import ATTRIBUTION_METHODS, CALL_STATUS, DEVICE_CLASS_SELECTION
 
+HOURS = [(f"{hour:02d}", f"{hour:02d}:00") for hour in range(24)]
+WEEKDAYS = [
+    ("1", "Monday"),
+    ("2", "Tuesday"),
+    ("3", "Wednesday"),
+    ("4", "Thursday"),
+    ("5", "Friday"),
+    ("6", "Saturday"),
+    ("7", "Sunday"),
+]
 # Statuses counted as a call the company did not pick up.
 MISSED_STATUSES = ("missed", "busy", "voicemail", "failed")
 
