@@ -58,6 +58,11 @@ from . import call_tracking_provider_zadarma_reconcile
 from . import call_tracking_provider_generic_reconcile
 from . import call_tracking_webhook_event_api
 from . import call_tracking_call_provider_hint
+# before the staffing model, which loads the report package (the Call
+# Analysis view reads the scorecards: their table must be created first)
+from . import call_tracking_score_criterion
+from . import call_tracking_scorecard
+from . import call_tracking_scorecard_line
 from . import res_company_staffing
 from . import res_config_settings_staffing
 from . import call_tracking_staffing
@@ -66,9 +71,6 @@ from . import crm_lead_journey
 from . import call_tracking_audience
 from . import call_tracking_phrase
 from . import call_tracking_tag
-from . import call_tracking_score_criterion
-from . import call_tracking_scorecard
-from . import call_tracking_scorecard_line
 from . import call_tracking_call_transcript
 from . import call_tracking_call_scorecard
 from . import res_company_transcription
