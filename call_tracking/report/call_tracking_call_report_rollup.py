@@ -6,7 +6,7 @@ import pytz
 
 from odoo import api, fields, models
 from odoo.models import parse_read_group_spec
-from odoo.modules.module import current_test
+from odoo.modules import module as odoo_module
 from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
@@ -456,7 +456,7 @@ class CallTrackingCallReport(models.Model):
         outside tests), then move the watermark. Returns the number of
         (company, day) pairs recomputed."""
         if commit is None:
-            commit = not current_test
+            commit = not odoo_module.current_test
         cr = self.env.cr
         self.env.flush_all()
         state_table = SQL.identifier(STATE_TABLE)
