@@ -68,7 +68,7 @@ SELECT 'bench lead ' || g, 'opportunity', TRUE, %(company)s, 2, ctx.open, (g %% 
        now(), now()
   FROM generate_series(1, %(leads)s) g, ctx
 """
-# 20 channels, 3 campaigns, 4 consecutive calls per lead, the lead's quality
+# 20 channels, 3 campaigns (one per channel), 4 consecutive calls per lead, the lead's quality
 # on its calls; %(step)s seconds apart from %(start)s
 FILL_CALLS = """
 WITH ctx AS (
@@ -86,7 +86,8 @@ INSERT INTO call_tracking_call (provider_id, provider_call_id, company_id, calle
 SELECT ctx.provider, 'bench-' || (%(offset)s + g), %(company)s,
        '+38050' || lpad((((%(offset)s + g)::bigint * 7919) %% 400000)::text, 7, '0'),
        ctx.channels[1 + ((%(offset)s + g) * 31) %% array_length(ctx.channels, 1)],
-       ctx.campaigns[1 + (%(offset)s + g) %% 3],
+       -- a campaign of the channel (each channel runs one of the 3)
+       ctx.campaigns[1 + ((%(offset)s + g) * 31) %% array_length(ctx.channels, 1) %% 3],
        %(start)s::timestamp + g * %(step)s * interval '1 second',
        CASE WHEN g %% 10 < 7 THEN 'answered' WHEN g %% 10 < 9 THEN 'missed' ELSE 'busy' END,
        g %% 600 + 10,
@@ -151,7 +152,9 @@ def fill(rpc, cursor, calls, echo=print):
         )
         cr.execute("VACUUM ANALYZE call_tracking_call")
         cr.execute("VACUUM ANALYZE crm_lead")
-        cr.execute("SELECT max(start_at) FROM call_tracking_call")
+        cr.execute(
+            "SELECT max(start_at) FROM call_tracking_call WHERE provider_call_id LIKE 'bench-%'"
+        )
         last = cr.fetchone()[0]
     echo(
         f"filled {calls:,} calls and {leads:,} leads in {time.monotonic() - started:.1f} s "

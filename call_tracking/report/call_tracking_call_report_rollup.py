@@ -453,8 +453,10 @@ class CallTrackingCallReport(models.Model):
     def _rollup_refresh(self, batch_days=DAYS_PER_BATCH, commit=None):
         """Recompute the days changed since the watermark, a batch of days
         per transaction (``commit``: commit after each batch; by default
-        outside tests), then move the watermark. Returns the number of
-        (company, day) pairs recomputed."""
+        outside tests), then move the watermark; the first time (or after a
+        change of the won stages or time zones) rebuild it all in one
+        statement. Returns the number of (company, day) pairs recomputed, -1
+        after a rebuild."""
         if commit is None:
             commit = not odoo_module.current_test
         cr = self.env.cr
@@ -484,10 +486,26 @@ class CallTrackingCallReport(models.Model):
         )
         new_watermark = cr.fetchone()[0]
         full = watermark is None or new_data_signature != data_signature
-        days = self._rollup_dirty_days(None if full else watermark)
         if full:
-            cr.execute(SQL("TRUNCATE %s", SQL.identifier(ROLLUP_TABLE)))
-        batches = [days[start : start + batch_days] for start in range(0, len(days), batch_days)]
+            # one statement in one transaction: killed, it leaves the old rows
+            # and the next run starts again; DELETE rather than TRUNCATE, whose
+            # exclusive lock would stop the reads (on the standbys too)
+            cr.execute(SQL("DELETE FROM %s", SQL.identifier(ROLLUP_TABLE)))
+            cr.execute(
+                SQL(
+                    "INSERT INTO %s (%s) %s",
+                    SQL.identifier(ROLLUP_TABLE),
+                    SQL(", ").join(SQL.identifier(name) for name in self._rollup_column_names()),
+                    self._rollup_rows(SQL("TRUE")),
+                )
+            )
+            cr.execute(SQL("DELETE FROM %s", SQL.identifier(QUEUE_TABLE)))
+            days, batches = [], []
+        else:
+            days = self._rollup_dirty_days(watermark)
+            batches = [
+                days[start : start + batch_days] for start in range(0, len(days), batch_days)
+            ]
         for batch in batches:
             if not commit:
                 # a batch is all or nothing there too
@@ -512,6 +530,9 @@ class CallTrackingCallReport(models.Model):
         )
         if commit:
             cr.commit()
+        if full:
+            _logger.info("call roll-up: rebuilt")
+            return -1
         _logger.info("call roll-up: %s days recomputed in %s batches", len(days), len(batches))
         return len(days)
 
