@@ -269,7 +269,7 @@ class CallTrackingCallReport(models.Model):
             )
         if lag_seconds is not None:
             note += " " + self.env._(
-                "Read from a standby server, behind the main one by: %(lag)s s",
+                "Read from a standby server; replication lag (seconds): %(lag)s",
                 lag=round(lag_seconds, 1),
             )
         return {
