@@ -6,7 +6,6 @@ import pytz
 
 from odoo import api, fields, models
 from odoo.models import parse_read_group_spec
-from odoo.modules import module as odoo_module
 from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
@@ -69,10 +68,12 @@ class CallTrackingCallReport(models.Model):
     to recompute are those of the calls, leads and scorecards written since
     the watermark, plus a queue filled by the ORM where a write date cannot
     tell (a call deleted, moved to another day, company or lead, a lead
-    deleted). Each batch of days is its own transaction; the watermark moves
-    only after the last batch, so a refresh killed midway loses nothing and
-    the next run redoes what is left. A change of the won stages or of a
-    company's time zone, or of the view itself, rebuilds everything.
+    deleted). A cron step is one transaction: it queues the changed days and
+    moves the watermark together, then recomputes a batch of queued days
+    and reports what is left (``ir.cron._notify_progress``), so a refresh
+    killed midway loses nothing and the next run completes it. A change of
+    the won stages or of a company's time zone, or of the view itself,
+    rebuilds everything.
 
     A grouped read (pivot, graph, grouped list) reads the roll-up when every
     group-by, measure, filter and record rule of it is covered: groupings by
@@ -160,7 +161,8 @@ class CallTrackingCallReport(models.Model):
             return None
         cr.execute(
             SQL(
-                "SELECT watermark, refreshed_at, tzs, signature FROM %s WHERE id = 1",
+                "SELECT fresh_until AS watermark, refreshed_at, tzs, signature FROM %s "
+                "WHERE id = 1",
                 SQL.identifier(STATE_TABLE),
             )
         )
@@ -368,6 +370,7 @@ class CallTrackingCallReport(models.Model):
                     id integer PRIMARY KEY,
                     watermark timestamp,
                     refreshed_at timestamp,
+                    fresh_until timestamp,
                     tzs varchar[],
                     signature varchar,
                     data_signature varchar
@@ -430,7 +433,7 @@ class CallTrackingCallReport(models.Model):
         cr.execute(
             SQL(
                 "UPDATE %s SET signature = %s, watermark = NULL, refreshed_at = NULL, "
-                "data_signature = NULL, tzs = NULL WHERE id = 1",
+                "fresh_until = NULL, data_signature = NULL, tzs = NULL WHERE id = 1",
                 SQL.identifier(STATE_TABLE),
                 signature,
             )
@@ -450,18 +453,21 @@ class CallTrackingCallReport(models.Model):
         self._rollup_refresh()
 
     @api.model
-    def _rollup_refresh(self, batch_days=DAYS_PER_BATCH, commit=None):
-        """Recompute the days changed since the watermark, a batch of days
-        per transaction (``commit``: commit after each batch; by default
-        outside tests), then move the watermark; the first time (or after a
-        change of the won stages or time zones) rebuild it all in one
-        statement. Returns the number of (company, day) pairs recomputed, -1
-        after a rebuild."""
-        if commit is None:
-            commit = not odoo_module.current_test
+    def _rollup_refresh(self, batch_days=DAYS_PER_BATCH):
+        """One step of the refresh, in the caller's transaction (the cron's:
+        it reruns the job while ``_notify_progress`` reports days left).
+
+        The first time (or after a change of the won stages or time zones)
+        rebuild it all in one statement. Otherwise move the days changed
+        since the watermark into the queue and the watermark forward
+        together, then recompute a batch of queued days and take them off
+        the queue. Killed midway, the transaction leaves the queue and the
+        watermark as they were. Returns the number of days recomputed (-1
+        after a rebuild, 0 when there is nothing left)."""
         cr = self.env.cr
         self.env.flush_all()
         state_table = SQL.identifier(STATE_TABLE)
+        queue_table = SQL.identifier(QUEUE_TABLE)
         # one refresh at a time; a second cron worker leaves
         cr.execute(SQL("SELECT id FROM %s WHERE id = 1 FOR UPDATE SKIP LOCKED", state_table))
         if not cr.fetchone():
@@ -485,11 +491,9 @@ class CallTrackingCallReport(models.Model):
             )
         )
         new_watermark = cr.fetchone()[0]
-        full = watermark is None or new_data_signature != data_signature
-        if full:
-            # one statement in one transaction: killed, it leaves the old rows
-            # and the next run starts again; DELETE rather than TRUNCATE, whose
-            # exclusive lock would stop the reads (on the standbys too)
+        if watermark is None or new_data_signature != data_signature:
+            # one statement: DELETE rather than TRUNCATE, whose exclusive
+            # lock would stop the reads (on the standbys too)
             cr.execute(SQL("DELETE FROM %s", SQL.identifier(ROLLUP_TABLE)))
             cr.execute(
                 SQL(
@@ -499,47 +503,58 @@ class CallTrackingCallReport(models.Model):
                     self._rollup_rows(SQL("TRUE")),
                 )
             )
-            cr.execute(SQL("DELETE FROM %s", SQL.identifier(QUEUE_TABLE)))
-            days, batches = [], []
+            cr.execute(SQL("DELETE FROM %s", queue_table))
+            done, remaining = -1, 0
         else:
             days = self._rollup_dirty_days(watermark)
-            batches = [
-                days[start : start + batch_days] for start in range(0, len(days), batch_days)
-            ]
-        for batch in batches:
-            if not commit:
-                # a batch is all or nothing there too
-                with cr.savepoint(flush=False):
-                    self._rollup_refresh_batch(batch)
-                continue
-            self._rollup_refresh_batch(batch)
-            cr.commit()
-            cr.execute(SQL("SELECT id FROM %s WHERE id = 1 FOR UPDATE", state_table))
+            if days:
+                cr.execute(
+                    SQL(
+                        "INSERT INTO %s (company_id, day) "
+                        "SELECT * FROM unnest(%s::int[], %s::date[])",
+                        queue_table,
+                        [company for company, _day in days],
+                        [day for _company, day in days],
+                    )
+                )
+            cr.execute(
+                SQL(
+                    "SELECT DISTINCT company_id, day FROM %s ORDER BY day, company_id LIMIT %s",
+                    queue_table,
+                    batch_days,
+                )
+            )
+            batch = cr.fetchall()
+            if batch:
+                self._rollup_refresh_batch(batch)
+            cr.execute(SQL("SELECT count(DISTINCT (company_id, day)) FROM %s", queue_table))
+            done, remaining = len(batch), cr.fetchone()[0]
         cr.execute(
             SQL(
-                """
-                UPDATE %s SET watermark = %s, refreshed_at = now() AT TIME ZONE 'UTC',
-                              data_signature = %s, tzs = %s
-                 WHERE id = 1
-                """,
+                "UPDATE %s SET watermark = %s, data_signature = %s, tzs = %s WHERE id = 1",
                 state_table,
                 new_watermark,
                 new_data_signature,
                 tzs,
             )
         )
-        if commit:
-            cr.commit()
-        if full:
-            _logger.info("call roll-up: rebuilt")
-            return -1
-        _logger.info("call roll-up: %s days recomputed in %s batches", len(days), len(batches))
-        return len(days)
+        if not remaining:
+            # complete: every change up to the watermark is in
+            cr.execute(
+                SQL(
+                    "UPDATE %s SET refreshed_at = now() AT TIME ZONE 'UTC', "
+                    "fresh_until = watermark WHERE id = 1",
+                    state_table,
+                )
+            )
+        self.env["ir.cron"]._notify_progress(done=max(done, 0), remaining=remaining)
+        _logger.info("call roll-up: %s days recomputed, %s left", done, remaining)
+        return done
 
     def _rollup_dirty_days(self, watermark):
         """[(company_id, local day)] to recompute: every day with calls when
         ``watermark`` is None, else the days of the calls, leads and
-        scorecards written since, and the queued ones."""
+        scorecards written since."""
 
         def days_where(condition):
             return SQL(
@@ -574,10 +589,8 @@ class CallTrackingCallReport(models.Model):
             query = SQL(" UNION ").join(days_where(condition) for condition in conditions)
         self.env.cr.execute(
             SQL(
-                "SELECT company_id, day FROM (%s UNION SELECT company_id, day FROM %s) d "
-                "ORDER BY day, company_id",
+                "SELECT company_id, day FROM (%s) d ORDER BY day, company_id",
                 query,
-                SQL.identifier(QUEUE_TABLE),
             )
         )
         return self.env.cr.fetchall()
