@@ -179,7 +179,7 @@ def measures(rpc):
     return summed, averaged
 
 
-def raw_sql(cursor, company, summed, averaged):
+def raw_sql(cursor, company, channels, summed, averaged):
     """The same cells by raw SQL over the report's rows (UTC months)."""
     columns = [f"sum({name})" for name in summed]
     for name in averaged:
@@ -193,10 +193,11 @@ def raw_sql(cursor, company, summed, averaged):
             columns.append(f"avg({name})")
     query = (
         f"SELECT channel_id, date_trunc('month', start_at), count(*), {', '.join(columns)} "
-        "FROM call_tracking_call_report WHERE company_id = %s AND NOT is_spam GROUP BY 1, 2"
+        "FROM call_tracking_call_report WHERE company_id = %s AND channel_id = ANY(%s) "
+        "AND NOT is_spam GROUP BY 1, 2"
     )
     with cursor() as cr:
-        cr.execute(query, [company])
+        cr.execute(query, [company, channels])
         rows = cr.fetchall()
     names = ["__count", *summed, *averaged]
     cells = {}
@@ -208,7 +209,9 @@ def raw_sql(cursor, company, summed, averaged):
 
 def check(groups_rollup, groups_raw, sql_cells, summed, averaged):
     """Every cell equal; returns the number of cells x measures compared."""
-    assert groups_rollup == groups_raw, "roll-up pivot differs from the raw view's"
+    for rolled, raw in zip(groups_rollup, groups_raw, strict=False):
+        assert rolled == raw, f"roll-up cell {rolled} differs from the raw view's {raw}"
+    assert len(groups_rollup) == len(groups_raw), (len(groups_rollup), len(groups_raw))
     assert len(groups_rollup) == len(sql_cells), (len(groups_rollup), len(sql_cells))
     compared = 0
     for group in groups_rollup:
@@ -247,11 +250,16 @@ def run(rpc, cursor, company, last, calls, echo=print):
     def refresh():
         rpc("ir.cron", "method_direct_trigger", [cron])
 
+    # the bench's channels: the demo calls, which the server's crons may
+    # change between a refresh and a read, are left out
+    channels = rpc("call.tracking.channel", "search", [("name", "=like", "Rollup channel %")])
+    domain = [("company_id", "=", company), ("channel_id", "in", channels)]
+
     def pivot(rollup):
         return rpc(
             "call.tracking.call.report",
             "read_group",
-            [("company_id", "=", company)],
+            domain,
             specs,
             GROUPBY,
             lazy=False,
@@ -285,7 +293,11 @@ def run(rpc, cursor, company, last, calls, echo=print):
         f"{rollup_median * 1000:8.0f} ms   raw/roll-up {raw_best / rollup_best:.1f}x"
     )
     compared = check(
-        rollup_groups, raw_groups, raw_sql(cursor, company, summed, averaged), summed, averaged
+        rollup_groups,
+        raw_groups,
+        raw_sql(cursor, company, channels, summed, averaged),
+        summed,
+        averaged,
     )
     echo(f"  every cell equal to the raw view and to raw SQL: {compared:,} values")
 
@@ -319,7 +331,11 @@ def run(rpc, cursor, company, last, calls, echo=print):
     raw_groups = pivot(False)
     rollup_groups = pivot(True)
     compared = check(
-        rollup_groups, raw_groups, raw_sql(cursor, company, summed, averaged), summed, averaged
+        rollup_groups,
+        raw_groups,
+        raw_sql(cursor, company, channels, summed, averaged),
+        summed,
+        averaged,
     )
     echo(f"  after the refresh, every cell equal again: {compared:,} values")
     return {"raw": raw_best, "rollup": rollup_best, "cells": cells, "refresh": day_best}
