@@ -13,7 +13,13 @@ class CallTrackingCall(models.Model):
     _inherit = "call.tracking.call"
 
     def write(self, vals):
-        if self and ROLLUP_MOVES.intersection(vals):
+        # the old day, company or lead (a call given its first lead has
+        # none: the queue after the write covers it)
+        if (
+            self
+            and ROLLUP_MOVES.intersection(vals)
+            and ({"start_at", "company_id"}.intersection(vals) or self.lead_id)
+        ):
             self._rollup_queue()
         result = super().write(vals)
         if self and "lead_id" in vals and vals["lead_id"]:

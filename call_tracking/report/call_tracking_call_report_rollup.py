@@ -648,9 +648,6 @@ class CallTrackingCallReport(models.Model):
         """Queue the days of the calls matching ``domain_sql`` (an SQL
         condition on ``c``) and of every call of their leads: a deletion, or a
         move to another day, company or lead, that no write date shows."""
-        self.env.cr.execute(SQL("SELECT to_regclass(%s)", QUEUE_TABLE))
-        if not self.env.cr.fetchone()[0]:
-            return
         self.env.cr.execute(
             SQL(
                 """
