@@ -60,6 +60,7 @@
         "views/call_tracking_recording_views.xml",
         "data/call_tracking_transcription_data.xml",
         "data/call_tracking_scorecard_data.xml",
+        "data/call_tracking_rollup_data.xml",
         "views/call_tracking_tag_views.xml",
         "views/call_tracking_scorecard_views.xml",
         "views/res_config_settings_transcription_views.xml",

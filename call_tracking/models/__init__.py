@@ -62,6 +62,11 @@ from . import call_tracking_webhook_event_api
 from . import call_tracking_call_provider_hint
 from . import call_tracking_call_agent
 from . import call_tracking_report_ratio
+# before the staffing model, which loads the report package (the Call
+# Analysis view reads the scorecards: their table must be created first)
+from . import call_tracking_score_criterion
+from . import call_tracking_scorecard
+from . import call_tracking_scorecard_line
 from . import res_company_staffing
 from . import res_config_settings_staffing
 from . import call_tracking_journey
@@ -69,10 +74,8 @@ from . import crm_lead_journey
 from . import call_tracking_audience
 from . import call_tracking_phrase
 from . import call_tracking_tag
-from . import call_tracking_score_criterion
-from . import call_tracking_scorecard
-from . import call_tracking_scorecard_line
 from . import call_tracking_call_transcript
 from . import call_tracking_call_scorecard
 from . import res_company_transcription
 from . import res_config_settings_transcription
+from . import call_tracking_call_rollup

@@ -46,3 +46,4 @@ from . import test_late_call_window
 from . import test_spam_calls
 from . import test_number_route_limits
 from . import test_call_agent
+from . import test_report_rollup
