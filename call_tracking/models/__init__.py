@@ -55,6 +55,7 @@ from . import call_tracking_provider_binotel
 from . import call_tracking_provider_twilio_reconcile
 from . import call_tracking_provider_zadarma_reconcile
 from . import call_tracking_provider_generic_reconcile
+
 # after the hooks it extends: the recording fetch (call_tracking_call_recording)
 # and the reconciliation (call_tracking_provider_reconcile)
 from . import call_tracking_provider_telnyx
@@ -62,6 +63,7 @@ from . import call_tracking_webhook_event_api
 from . import call_tracking_call_provider_hint
 from . import call_tracking_call_agent
 from . import call_tracking_report_ratio
+
 # before the staffing model, which loads the report package (the Call
 # Analysis view reads the scorecards: their table must be created first)
 from . import call_tracking_score_criterion
