@@ -34,6 +34,7 @@ class CallTrackingTag(models.Model):
 
     def action_open_calls(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "call_tracking.call_tracking_call_action"
         )

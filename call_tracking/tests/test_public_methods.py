@@ -46,6 +46,25 @@ PUBLIC_METHODS = {
     ("call.tracking.call", "action_block_caller"): ("call", None),
     ("call.tracking.call", "action_open_test_call"): ("call", None),
     ("call.tracking.call", "action_delete_test_calls"): (None, None, OWN_COMPANY),
+    ("call.tracking.call", "write"): ("call", lambda c: {"is_spam": True}),
+    ("call.tracking.call", "unlink"): ("call", None),
+    ("call.tracking.call", "action_fetch_recording"): ("call", None),
+    ("call.tracking.call", "action_score"): ("call", None),
+    ("call.tracking.call", "action_score_done"): ("call", None),
+    ("call.tracking.call", "action_score_reset"): ("call", None),
+    ("call.tracking.call", "action_transcribe_again"): ("call", None),
+    # call.tracking.call.report: the roll-up's freshness, read-only (a user
+    # of another company reads their own company's)
+    ("call.tracking.call.report", "get_rollup_freshness"): (None, None, OWN_COMPANY),
+    # call.tracking.audience
+    ("call.tracking.audience", "action_sync"): ("audience", None),
+    # call.tracking.scorecard
+    ("call.tracking.scorecard", "action_done"): ("scorecard", None),
+    ("call.tracking.scorecard", "action_reset"): ("scorecard", None),
+    # call.tracking.staffing: remakes the advice of the user's own companies
+    ("call.tracking.staffing", "action_refresh"): (None, None, OWN_COMPANY),
+    # call.tracking.tag
+    ("call.tracking.tag", "action_open_calls"): ("tag", None),
     # call.tracking.channel
     ("call.tracking.channel", "create"): (
         None,
@@ -104,6 +123,7 @@ PUBLIC_METHODS = {
     ("call.tracking.provider", "action_test_call"): ("provider", None),
     ("call.tracking.provider", "action_view_calls"): ("provider", None),
     ("call.tracking.provider", "action_view_webhook_events"): ("provider", None),
+    ("call.tracking.provider", "action_reconcile_now"): ("provider", None),
     # call.tracking.setup (the first company's checklist)
     ("call.tracking.setup", "action_open_checklist"): (None, None, OWN_COMPANY),
     ("call.tracking.setup", "action_use_company_phone"): ("setup", None),
@@ -118,6 +138,7 @@ PUBLIC_METHODS = {
     ("call.tracking.webhook.event", "action_reprocess"): ("webhook_event", None),
     # crm.lead
     ("crm.lead", "write"): ("lead", lambda c: {"name": "x"}),
+    ("crm.lead", "unlink"): ("lead", None),
     ("crm.lead", "action_view_calls"): ("lead", None),
     ("crm.lead", "action_call_targeted"): ("lead", None),
     ("crm.lead", "action_call_untargeted"): ("lead", None),
@@ -129,8 +150,8 @@ PUBLIC_METHODS = {
     ("res.company", "unlink"): ("company_2_spare", None),
     # res.config.settings (the first company's settings)
     ("res.config.settings", "action_call_tracking_use_company_phone"): ("settings", None),
+    ("res.config.settings", "set_values"): ("settings", None),
     # res.partner
-    ("res.partner", "write"): ("partner", lambda c: {"name": "x"}),
     # website
     ("website", "create"): (
         None,
@@ -143,6 +164,8 @@ PUBLIC_METHODS = {
 # the first company's records whose state must not change; {model: domain}
 WATCHED = {
     "call.tracking.call": [],
+    "call.tracking.audience": [],
+    "call.tracking.tag": [],
     "call.tracking.blocked.number": [],
     "call.tracking.channel": [],
     "call.tracking.channel.rule": [],
@@ -247,6 +270,14 @@ class TestPublicMethods(LoopbackMixin, CallTrackingHttpCommon):
         cls.webhook_event = env["call.tracking.webhook.event"].search(
             [("provider_id", "=", cls.provider.id)], limit=1
         )
+        cls.audience = env["call.tracking.audience"].create(
+            {"name": "Public methods audience", "company_id": cls.company.id}
+        )
+        cls.tag = env["call.tracking.tag"].create(
+            {"name": "Public methods tag", "company_id": cls.company.id}
+        )
+        env["call.tracking.scorecard"]._create_for_calls(cls.call)
+        cls.scorecard = cls.call.scorecard_id
         cls.setup_record = env["call.tracking.setup"].create({})
         cls.settings = env["res.config.settings"].create({})
         cls.partner = env["res.partner"].create(
