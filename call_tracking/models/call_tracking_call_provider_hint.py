@@ -14,7 +14,7 @@ from psycopg2.errors import UniqueViolation
 from odoo import fields, models
 
 from ..exceptions import ConcurrentCreation
-from .call_tracking_call import UTM_FIELDS
+from .call_tracking_call_attribution import UTM_FIELDS
 
 
 class CallTrackingCall(models.Model):
