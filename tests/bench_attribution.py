@@ -56,22 +56,70 @@ finally:
     env.cr.rollback()
 """
 LAST_LINE = "attribution accuracy:"
+# the 10x run: 6,000 visitors a day over two pools (Google Ads and Meta Ads),
+# a quarter of the visitors coming back one to three days later
+# (call_tracking/tests/attribution_sim_pools.py). One trial day with two draws
+# per visitor already evaluates about 12,000 calls per size pair.
+VISITORS_10X = int(os.environ.get("BENCH_SIM10_VISITORS", "6000"))
+TRIAL_DAYS_10X = int(os.environ.get("BENCH_SIM10_DAYS", "1"))
+DRAWS_10X = int(os.environ.get("BENCH_SIM10_DRAWS", "2"))
+# the sizes tried besides the recommended one, the rule of thumb and Erlang B:
+# the recommended ones scaled by these factors ("" for none)
+FACTORS_10X = os.environ.get("BENCH_SIM10_FACTORS", "0.9,1.1")
+SCRIPT_10X = """
+from odoo.addons.call_tracking.tests.attribution_sim_pools import PoolsScenario, run_bench
+try:
+    run_bench(
+        env,
+        PoolsScenario(daily_visitors={visitors}, trial_days={trial_days}, draws={draws}),
+        seed={seed},
+        factors={factors!r},
+    )
+finally:
+    env.cr.rollback()
+"""
 
 
 def run(db, visitors=VISITORS, seed=SEED, echo=print, trial_days=TRIAL_DAYS, draws=DRAWS):
     """Run the simulation in an Odoo shell on ``db``; return its output lines."""
+    script = SCRIPT.format(
+        visitors=int(visitors), seed=int(seed), trial_days=int(trial_days), draws=int(draws)
+    )
+    return _shell(db, script, echo)
+
+
+def run_10x(
+    db,
+    visitors=VISITORS_10X,
+    seed=SEED,
+    echo=print,
+    trial_days=TRIAL_DAYS_10X,
+    draws=DRAWS_10X,
+    factors=FACTORS_10X,
+):
+    """The 10x run (two pools, returning visitors) in an Odoo shell on ``db``."""
+    factors = tuple(float(f) for f in str(factors).split(",") if f.strip())
+    script = SCRIPT_10X.format(
+        visitors=int(visitors),
+        seed=int(seed),
+        trial_days=int(trial_days),
+        draws=int(draws),
+        factors=factors,
+    )
+    return _shell(db, script, echo)
+
+
+def _shell(db, script, echo):
     # the subcommand comes first, before the configuration file
     cmd = [devlib.python(), str(devlib.ODOO_BIN), "shell", "-c", str(devlib.CONF), "-d", db,
            "--no-http", "--max-cron-threads=0", "--log-level=warn"]  # fmt: skip
     proc = subprocess.run(
         cmd,
-        input=SCRIPT.format(
-            visitors=int(visitors), seed=int(seed), trial_days=int(trial_days), draws=int(draws)
-        ),
+        input=script,
         capture_output=True,
         text=True,
         env=devlib.odoo_env(),
-        timeout=1800,
+        timeout=7200,
         check=False,
     )
     lines = [line for line in proc.stdout.splitlines() if line.strip() or line == ""]
@@ -92,6 +140,11 @@ if pytest:
         # the line the report quotes comes last
         assert lines[-1].startswith(LAST_LINE)
 
+    @pytest.mark.bench
+    def test_bench_attribution_10x(odoo_db):
+        lines = run_10x(odoo_db)
+        assert lines[-1].startswith(LAST_LINE) and "10x run" in lines[-1]
+
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -102,6 +155,13 @@ def main():
         "--days", type=int, default=TRIAL_DAYS, help="days of traffic tried at each size"
     )
     parser.add_argument("--draws", type=int, default=DRAWS, help="call times drawn per visitor")
+    parser.add_argument(
+        "--10x",
+        dest="tenfold",
+        action="store_true",
+        help="the 10x run (two pools, returning visitors; --visitors defaults to 6000)",
+    )
+    parser.add_argument("--factors", default=FACTORS_10X, help="10x run: size factors tried")
     args = parser.parse_args()
     db, own = args.db, False
     if not db:
@@ -109,7 +169,17 @@ def main():
         logdir.mkdir(parents=True, exist_ok=True)
         db, own = devlib.create_module_db("benchsim", logdir), True
     try:
-        run(db, args.visitors, args.seed, trial_days=args.days, draws=args.draws)
+        if args.tenfold:
+            run_10x(
+                db,
+                args.visitors if args.visitors != VISITORS else VISITORS_10X,
+                args.seed,
+                trial_days=args.days if args.days != TRIAL_DAYS else TRIAL_DAYS_10X,
+                draws=args.draws if args.draws != DRAWS else DRAWS_10X,
+                factors=args.factors,
+            )
+        else:
+            run(db, args.visitors, args.seed, trial_days=args.days, draws=args.draws)
     finally:
         if own:
             devlib.drop_db(db)
