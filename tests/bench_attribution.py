@@ -16,6 +16,17 @@ numbers (recommended)``.
     python tests/bench_attribution.py [--db DB] [--visitors 600] [--seed 20261201]
                                       [--days 2] [--draws 8]
 
+The 10x run (``test_bench_attribution_10x``, or ``--10x``;
+``call_tracking/tests/attribution_sim_pools.py``): 6,000 visitors a day over
+two pools (Google Ads and Meta Ads, each a dynamic channel on its own pool),
+a quarter of the visitors coming back one to three days later from the same
+browser, each pool sized by its own recommendation. It ends with its own
+``attribution accuracy: ... (recommended; 10x run: ...)`` line.
+
+    python tests/bench_attribution.py --10x [--visitors 6000] [--days 1] [--draws 1]
+                                      [--factors 0.9,1.1]
+    BENCH_SIM10_VISITORS=600 pytest -m bench tests/bench_attribution.py -k 10x -s
+
 Prints figures; never asserts timings.
 """
 
@@ -58,14 +69,15 @@ finally:
 LAST_LINE = "attribution accuracy:"
 # the 10x run: 6,000 visitors a day over two pools (Google Ads and Meta Ads),
 # a quarter of the visitors coming back one to three days later
-# (call_tracking/tests/attribution_sim_pools.py). One trial day with two draws
-# per visitor already evaluates about 12,000 calls per size pair.
+# (call_tracking/tests/attribution_sim_pools.py). One trial day with one draw
+# per visit already evaluates about 7,500 calls per size pair; the run costs
+# ten times the single-pool one per simulated day, so it tries three size
+# pairs (recommended, one per 20 daily visitors, Erlang B) unless told more
 VISITORS_10X = int(os.environ.get("BENCH_SIM10_VISITORS", "6000"))
 TRIAL_DAYS_10X = int(os.environ.get("BENCH_SIM10_DAYS", "1"))
-DRAWS_10X = int(os.environ.get("BENCH_SIM10_DRAWS", "2"))
-# the sizes tried besides the recommended one, the rule of thumb and Erlang B:
-# the recommended ones scaled by these factors ("" for none)
-FACTORS_10X = os.environ.get("BENCH_SIM10_FACTORS", "0.9,1.1")
+DRAWS_10X = int(os.environ.get("BENCH_SIM10_DRAWS", "1"))
+# more sizes tried: the recommended ones scaled by these factors, e.g. "0.9,1.1"
+FACTORS_10X = os.environ.get("BENCH_SIM10_FACTORS", "")
 SCRIPT_10X = """
 from odoo.addons.call_tracking.tests.attribution_sim_pools import PoolsScenario, run_bench
 try:
