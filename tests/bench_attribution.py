@@ -161,12 +161,18 @@ if pytest:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", help="a database with call_tracking (default: a scratch one)")
-    parser.add_argument("--visitors", type=int, default=VISITORS, help="visitors per day")
+    parser.add_argument(
+        "--visitors", type=int, help=f"visitors per day ({VISITORS}; --10x: {VISITORS_10X})"
+    )
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument(
-        "--days", type=int, default=TRIAL_DAYS, help="days of traffic tried at each size"
+        "--days",
+        type=int,
+        help=f"days of traffic tried at each size ({TRIAL_DAYS}; --10x: {TRIAL_DAYS_10X})",
     )
-    parser.add_argument("--draws", type=int, default=DRAWS, help="call times drawn per visitor")
+    parser.add_argument(
+        "--draws", type=int, help=f"call times drawn per visitor ({DRAWS}; --10x: {DRAWS_10X})"
+    )
     parser.add_argument(
         "--10x",
         dest="tenfold",
@@ -184,14 +190,20 @@ def main():
         if args.tenfold:
             run_10x(
                 db,
-                args.visitors if args.visitors != VISITORS else VISITORS_10X,
+                args.visitors or VISITORS_10X,
                 args.seed,
-                trial_days=args.days if args.days != TRIAL_DAYS else TRIAL_DAYS_10X,
-                draws=args.draws if args.draws != DRAWS else DRAWS_10X,
+                trial_days=args.days or TRIAL_DAYS_10X,
+                draws=args.draws or DRAWS_10X,
                 factors=args.factors,
             )
         else:
-            run(db, args.visitors, args.seed, trial_days=args.days, draws=args.draws)
+            run(
+                db,
+                args.visitors or VISITORS,
+                args.seed,
+                trial_days=args.days or TRIAL_DAYS,
+                draws=args.draws or DRAWS,
+            )
     finally:
         if own:
             devlib.drop_db(db)
