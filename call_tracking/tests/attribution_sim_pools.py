@@ -401,7 +401,7 @@ def run_bench(env, scenario, seed=20261205, out=print, factors=(0.9, 1.1)):
     trial_start = start + timedelta(days=scenario.days)
     daily = [scenario.daily_visitors * c.share for c in scenario.channels]
     thumb = tuple(max(math.ceil(d / 20), 1) for d in daily)
-    max_sizes = tuple(4 * t for t in thumb)
+    max_sizes = tuple(max(4 * t, 40) for t in thumb)
     world = make_world(env, scenario, max_sizes)
     visits, requests = make_traffic(scenario, start, seed)
     observation = [r for r in requests if r[0] < trial_start]
@@ -433,6 +433,8 @@ def run_bench(env, scenario, seed=20261205, out=print, factors=(0.9, 1.1)):
     for factor in factors:
         scaled = tuple(max(round(s * factor), 1) for s in recommended)
         configs.setdefault(scaled, []).append(f"recommended x {factor}")
+    if any(s > m for s, m in zip(recommended, max_sizes, strict=True)):
+        raise ValueError(f"the recommended sizes {recommended} exceed the pools {max_sizes}")
     configs = {
         sizes: notes
         for sizes, notes in configs.items()
