@@ -16,6 +16,17 @@ numbers (recommended)``.
     python tests/bench_attribution.py [--db DB] [--visitors 600] [--seed 20261201]
                                       [--days 2] [--draws 8]
 
+The 10x run (``test_bench_attribution_10x``, or ``--10x``;
+``call_tracking/tests/attribution_sim_pools.py``): 6,000 visitors a day over
+two pools (Google Ads and Meta Ads, each a dynamic channel on its own pool),
+a quarter of the visitors coming back one to three days later from the same
+browser, each pool sized by its own recommendation. It ends with its own
+``attribution accuracy: ... (recommended; 10x run: ...)`` line.
+
+    python tests/bench_attribution.py --10x [--visitors 6000] [--days 1] [--draws 1]
+                                      [--factors 0.9,1.1]
+    BENCH_SIM10_VISITORS=600 pytest -m bench tests/bench_attribution.py -k 10x -s
+
 Prints figures; never asserts timings.
 """
 
@@ -56,22 +67,71 @@ finally:
     env.cr.rollback()
 """
 LAST_LINE = "attribution accuracy:"
+# the 10x run: 6,000 visitors a day over two pools (Google Ads and Meta Ads),
+# a quarter of the visitors coming back one to three days later
+# (call_tracking/tests/attribution_sim_pools.py). One trial day with one draw
+# per visit already evaluates about 7,500 calls per size pair; the run costs
+# ten times the single-pool one per simulated day, so it tries three size
+# pairs (recommended, one per 20 daily visitors, Erlang B) unless told more
+VISITORS_10X = int(os.environ.get("BENCH_SIM10_VISITORS", "6000"))
+TRIAL_DAYS_10X = int(os.environ.get("BENCH_SIM10_DAYS", "1"))
+DRAWS_10X = int(os.environ.get("BENCH_SIM10_DRAWS", "1"))
+# more sizes tried: the recommended ones scaled by these factors, e.g. "0.9,1.1"
+FACTORS_10X = os.environ.get("BENCH_SIM10_FACTORS", "")
+SCRIPT_10X = """
+from odoo.addons.call_tracking.tests.attribution_sim_pools import PoolsScenario, run_bench
+try:
+    run_bench(
+        env,
+        PoolsScenario(daily_visitors={visitors}, trial_days={trial_days}, draws={draws}),
+        seed={seed},
+        factors={factors!r},
+    )
+finally:
+    env.cr.rollback()
+"""
 
 
 def run(db, visitors=VISITORS, seed=SEED, echo=print, trial_days=TRIAL_DAYS, draws=DRAWS):
     """Run the simulation in an Odoo shell on ``db``; return its output lines."""
+    script = SCRIPT.format(
+        visitors=int(visitors), seed=int(seed), trial_days=int(trial_days), draws=int(draws)
+    )
+    return _shell(db, script, echo)
+
+
+def run_10x(
+    db,
+    visitors=VISITORS_10X,
+    seed=SEED,
+    echo=print,
+    trial_days=TRIAL_DAYS_10X,
+    draws=DRAWS_10X,
+    factors=FACTORS_10X,
+):
+    """The 10x run (two pools, returning visitors) in an Odoo shell on ``db``."""
+    factors = tuple(float(f) for f in str(factors).split(",") if f.strip())
+    script = SCRIPT_10X.format(
+        visitors=int(visitors),
+        seed=int(seed),
+        trial_days=int(trial_days),
+        draws=int(draws),
+        factors=factors,
+    )
+    return _shell(db, script, echo)
+
+
+def _shell(db, script, echo):
     # the subcommand comes first, before the configuration file
     cmd = [devlib.python(), str(devlib.ODOO_BIN), "shell", "-c", str(devlib.CONF), "-d", db,
            "--no-http", "--max-cron-threads=0", "--log-level=warn"]  # fmt: skip
     proc = subprocess.run(
         cmd,
-        input=SCRIPT.format(
-            visitors=int(visitors), seed=int(seed), trial_days=int(trial_days), draws=int(draws)
-        ),
+        input=script,
         capture_output=True,
         text=True,
         env=devlib.odoo_env(),
-        timeout=1800,
+        timeout=7200,
         check=False,
     )
     lines = [line for line in proc.stdout.splitlines() if line.strip() or line == ""]
@@ -92,16 +152,34 @@ if pytest:
         # the line the report quotes comes last
         assert lines[-1].startswith(LAST_LINE)
 
+    @pytest.mark.bench
+    def test_bench_attribution_10x(odoo_db):
+        lines = run_10x(odoo_db)
+        assert lines[-1].startswith(LAST_LINE) and "10x run" in lines[-1]
+
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", help="a database with call_tracking (default: a scratch one)")
-    parser.add_argument("--visitors", type=int, default=VISITORS, help="visitors per day")
+    parser.add_argument(
+        "--visitors", type=int, help=f"visitors per day ({VISITORS}; --10x: {VISITORS_10X})"
+    )
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument(
-        "--days", type=int, default=TRIAL_DAYS, help="days of traffic tried at each size"
+        "--days",
+        type=int,
+        help=f"days of traffic tried at each size ({TRIAL_DAYS}; --10x: {TRIAL_DAYS_10X})",
     )
-    parser.add_argument("--draws", type=int, default=DRAWS, help="call times drawn per visitor")
+    parser.add_argument(
+        "--draws", type=int, help=f"call times drawn per visitor ({DRAWS}; --10x: {DRAWS_10X})"
+    )
+    parser.add_argument(
+        "--10x",
+        dest="tenfold",
+        action="store_true",
+        help="the 10x run (two pools, returning visitors; --visitors defaults to 6000)",
+    )
+    parser.add_argument("--factors", default=FACTORS_10X, help="10x run: size factors tried")
     args = parser.parse_args()
     db, own = args.db, False
     if not db:
@@ -109,7 +187,23 @@ def main():
         logdir.mkdir(parents=True, exist_ok=True)
         db, own = devlib.create_module_db("benchsim", logdir), True
     try:
-        run(db, args.visitors, args.seed, trial_days=args.days, draws=args.draws)
+        if args.tenfold:
+            run_10x(
+                db,
+                args.visitors or VISITORS_10X,
+                args.seed,
+                trial_days=args.days or TRIAL_DAYS_10X,
+                draws=args.draws or DRAWS_10X,
+                factors=args.factors,
+            )
+        else:
+            run(
+                db,
+                args.visitors or VISITORS,
+                args.seed,
+                trial_days=args.days or TRIAL_DAYS,
+                draws=args.draws or DRAWS,
+            )
     finally:
         if own:
             devlib.drop_db(db)
