@@ -80,6 +80,8 @@
         "demo/call_tracking_destination_demo.xml",
         # after the traffic: the advice of its calls
         "demo/call_tracking_staffing_demo.xml",
+        # example audiences of the demo callers
+        "demo/call_tracking_audience_demo.xml",
         # after the traffic: heard calls with recordings, transcripts, tags, scores
         "demo/call_tracking_quality_demo.xml",
     ],
