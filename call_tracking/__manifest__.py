@@ -99,6 +99,11 @@
             "call_tracking/static/src/recording/audio_field.xml",
             "call_tracking/static/src/recording/audio_field.scss",
         ],
+        # pivot and graph views are loaded on demand (as crm's forecast views)
+        "web.assets_backend_lazy": [
+            "call_tracking/static/src/report/rollup_note.js",
+            "call_tracking/static/src/report/rollup_note.xml",
+        ],
         "web.assets_tests": [
             "call_tracking/static/tests/tours/call_tracking_tour.js",
             "call_tracking/static/tests/tours/call_tracking_backend_tour.js",

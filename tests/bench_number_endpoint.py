@@ -392,13 +392,22 @@ def _pool_size():
 if pytest is not None:
 
     @pytest.mark.bench
-    def test_bench_number_endpoint(odoo_server):
+    def test_bench_number_endpoint(odoo_server, bench_figure):
         # 50 clients overflow the prefork listen backlog: the workers log the
         # resulting socket timeouts (the client retries, see Bench._send)
         odoo_server.allowed_errors.append(r"werkzeug: .*Request timed out")
         utm = _setup(odoo_server.url, odoo_server.db, "admin", "admin", _pool_size())
         rows = run(odoo_server.url, utm)
         assert all(row["n"] for row in rows.values())
+        for clients in CONCURRENCY:
+            health = rows[("health", clients)]["rps"]
+            bench_figure(
+                f"/call_tracking/number ÷ /web/health, {clients} clients: "
+                + "   ".join(
+                    f"{kind} x{rows[(kind, clients)]['rps'] / health:.2f}"
+                    for kind in ("new", "returning")
+                )
+            )
 
 
 def main(argv=None):

@@ -29,7 +29,7 @@ ROUNDS = int(os.environ.get("CT_FLOOR_ROUNDS", "5"))
 
 
 @pytest.mark.bench
-def test_bench_number_floor(odoo_db):
+def test_bench_number_floor(odoo_db, bench_figure):
     proc = subprocess.run(
         [devlib.python(), "-u", str(ROOT / "scripts" / "request_floor.py"), "--db", odoo_db,
          "-n", str(COUNT), "--rounds", str(ROUNDS)],
@@ -38,3 +38,6 @@ def test_bench_number_floor(odoo_db):
     print(proc.stdout, flush=True)
     assert proc.returncode == 0, proc.stderr[-4000:]
     assert "number endpoint ÷ floor/cookie" in proc.stdout
+    for line in proc.stdout.splitlines():
+        if "÷" in line and ("goal" in line or "expected" in line):
+            bench_figure(line.strip())

@@ -21,6 +21,12 @@ Fixtures (session-wide unless said otherwise):
         srv = odoo_server_factory("--proxy-mode", workers=4)
         srv = odoo_server_factory(workers=0, fresh_db=True)  # own database
 
+``bench_figure`` (per test)
+    ``bench_figure("webhook ÷ JSON-RPC lead 0.63")`` records a headline
+    figure of a benchmark; ``make bench`` prints them all together at its
+    end ("bench summary", also ``bench-summary.txt`` in the run's log
+    directory), so that one run shows every ratio and a regression is seen.
+
 Markers: ``bench`` (benchmarks: print figures, never assert timings) is
 excluded by default; ``make bench`` runs them.
 """
@@ -36,6 +42,20 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import devlib
+
+BENCH_FIGURES = pytest.StashKey[list]()
+
+
+@pytest.fixture
+def bench_figure(request):
+    """record(line): a headline figure for the run's bench summary."""
+    figures = request.config.stash.setdefault(BENCH_FIGURES, [])
+    name = request.node.name.removeprefix("test_")
+
+    def record(line):
+        figures.append(f"{name}: {line}")
+
+    return record
 
 
 @pytest.fixture(scope="session")
@@ -155,7 +175,16 @@ def pytest_collection_modifyitems(session, config, items):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    """The stress harness's one table of figures (test_stress.py)."""
+    """The benchmarks' headline figures (``bench_figure``), then the stress
+    harness's one table of figures (test_stress.py)."""
+    figures = config.stash.get(BENCH_FIGURES, [])
+    if figures:
+        terminalreporter.write_sep("=", "bench summary")
+        for line in figures:
+            terminalreporter.write_line(line)
+        run_dir = os.environ.get("PYTEST_RUN_DIR")
+        if run_dir:
+            (Path(run_dir) / "bench-summary.txt").write_text("\n".join(figures) + "\n")
     module = sys.modules.get("stress_lib")
     table = module.figures_table() if module else ""
     if table:

@@ -45,9 +45,38 @@ DAY_GRANULARITIES = {
     "quarter_number",
     "year_number",
 }
+# start_at granularities a local month answers exactly
+MONTH_GRANULARITIES = {"month", "quarter", "year", "month_number", "quarter_number", "year_number"}
 # start_at comparisons a local day answers exactly when the value is a local midnight
 DAY_OPERATORS = {">=", "<"}
 DAYS_PER_BATCH = 62
+# the roll-ups a read may take, smallest first: (table, period, dimensions).
+# The monthly ones are summed from the daily one; the first is the
+# marketer's (by channel, campaign, source and medium: no salesperson,
+# team or provider), a few rows a month whatever the number of calls.
+ROLLUP_TABLES = (
+    (
+        "call_tracking_call_rollup_month_channel",
+        "month",
+        (
+            "company_id",
+            "currency_id",
+            "channel_id",
+            "source_id",
+            "medium_id",
+            "campaign_id",
+            "status",
+            "quality",
+            "is_spam",
+        ),
+    ),
+    (
+        "call_tracking_call_rollup_month",
+        "month",
+        tuple(name for name in ROLLUP_DIMENSIONS if name != "weekday"),
+    ),
+    (ROLLUP_TABLE, "day", ROLLUP_DIMENSIONS),
+)
 
 
 class CallTrackingCallReport(models.Model):
@@ -93,18 +122,20 @@ class CallTrackingCallReport(models.Model):
 
     @property
     def _table_sql(self):
-        if self.env.context.get("call_tracking_rollup_read"):
-            return SQL.identifier(ROLLUP_TABLE)
+        table = self.env.context.get("call_tracking_rollup_read")
+        if table in {name for name, _period, _dimensions in ROLLUP_TABLES}:
+            return SQL.identifier(table)
         return super()._table_sql
 
     @api.model
     def _read_group(
         self, domain, groupby=(), aggregates=(), having=(), offset=0, limit=None, order=None
     ):
-        if not self.env.context.get("call_tracking_rollup_read") and self._rollup_covers(
+        table = not self.env.context.get("call_tracking_rollup_read") and self._rollup_covers(
             domain, groupby, aggregates, having, order
-        ):
-            report = self.with_context(call_tracking_rollup_read=True)
+        )
+        if table:
+            report = self.with_context(call_tracking_rollup_read=table)
             groups = report._read_group(
                 domain, groupby, aggregates, having=having, offset=offset, limit=limit, order=order
             )
@@ -171,17 +202,18 @@ class CallTrackingCallReport(models.Model):
 
     @api.model
     def _rollup_covers(self, domain, groupby, aggregates, having=(), order=None):
-        """Whether the roll-up answers this grouped read exactly."""
+        """The roll-up table that answers this grouped read exactly, the
+        smallest of ``ROLLUP_TABLES`` that does; None when none does."""
         if self.env.context.get("call_tracking_rollup") is False:
-            return False
+            return None
         state = self._rollup_state()
         if not state or state["signature"] != self._rollup_signature():
-            return False
+            return None
         tz = self.env.context.get("tz")
         read_tz = tz if tz in pytz.all_timezones_set else "UTC"
         # every company's local day is a day in the read's time zone
         if any(company_tz != read_tz for company_tz in state["tzs"] or ()):
-            return False
+            return None
         measures = self._rollup_measures()
         ratios = self._report_ratios
         for spec in list(aggregates) + [term for term in having or () if isinstance(term, str)]:
@@ -192,54 +224,89 @@ class CallTrackingCallReport(models.Model):
                 continue
             if (fname in measures["avg"] or fname in ratios) and func in (None, "avg"):
                 continue
-            return False
+            return None
+        needs = self._rollup_needs(domain, groupby, order, read_tz, measures)
+        if needs is None:
+            return None
+        needed, granularities, moments = needs
+        for table, period, dimensions in ROLLUP_TABLES:
+            if not needed.issubset(dimensions):
+                continue
+            if period == "month":
+                if granularities.issubset(MONTH_GRANULARITIES) and all(
+                    moment.day == 1 for moment in moments
+                ):
+                    return table
+            elif granularities.issubset(DAY_GRANULARITIES):
+                return table
+        return None
+
+    @api.model
+    def _rollup_needs(self, domain, groupby, order, read_tz, measures):
+        """(the dimensions a read needs, its date granularities, the local
+        moments its date filters start or end at); None when no roll-up
+        can answer it."""
+        needed, granularities, moments = set(), set(), []
         for spec in groupby:
             fname, __, granularity = parse_read_group_spec(spec)
-            if fname == "start_at" and granularity in DAY_GRANULARITIES:
-                continue
-            if fname not in ROLLUP_DIMENSIONS or granularity:
-                return False
-        # orderings name group-bys or measures: the same checks
+            if fname == "start_at" and granularity:
+                granularities.add(granularity)
+            elif granularity or fname == "start_at":
+                return None
+            else:
+                needed.add(fname)
+        # orderings name group-bys or measures
         for term in (order or "").split(","):
-            name = term.strip().split(" ")[0]
-            if name and name.split(":")[0] not in (
-                *ROLLUP_DIMENSIONS,
+            name = term.strip().split(" ")[0].split(":")[0]
+            if name and name not in (
                 "start_at",
                 "__count",
                 *measures["sum"],
                 *measures["avg"],
-                *ratios,
+                *self._report_ratios,
             ):
-                return False
+                needed.add(name)
         rules = self.env["ir.rule"]._compute_domain(self._name, "read")
         leaves = list(domain or []) + list(rules or [])
         if self._hide_spam(domain):
             leaves.append(("is_spam", "=", False))
-        return all(self._rollup_covers_leaf(leaf, read_tz) for leaf in leaves)
+        for leaf in leaves:
+            covered, dimension, moment = self._rollup_leaf(leaf, read_tz)
+            if not covered:
+                return None
+            if dimension:
+                needed.add(dimension)
+            if moment:
+                moments.append(moment)
+        return needed, granularities, moments
 
     @api.model
-    def _rollup_covers_leaf(self, leaf, read_tz):
+    def _rollup_leaf(self, leaf, read_tz):
+        """(whether a roll-up may answer the domain leaf, the dimension it
+        filters on, the local moment of a date filter)."""
         if not isinstance(leaf, (list, tuple)):
-            return leaf in ("&", "|", "!")
+            return leaf in ("&", "|", "!"), None, None
         if len(leaf) != 3:
-            return False
+            return False, None, None
         path, operator, value = leaf
         if path in (1, 0):  # TRUE_LEAF / FALSE_LEAF
-            return True
+            return True, None, None
         fname = str(path).split(".")[0]
         if fname in ROLLUP_DIMENSIONS:
             # a path through a many2one filters on the column (channel_id.name)
-            return "." not in str(path) or self._fields[fname].type == "many2one"
+            covered = "." not in str(path) or self._fields[fname].type == "many2one"
+            return covered, fname, None
         if fname != "start_at" or "." in str(path) or operator not in DAY_OPERATORS:
-            return False
+            return False, None, None
         try:
             moment = fields.Datetime.to_datetime(value)
         except (TypeError, ValueError):
-            return False
+            return False, None, None
         if not isinstance(moment, datetime):
-            return False
+            return False, None, None
         local = pytz.utc.localize(moment).astimezone(pytz.timezone(read_tz))
-        return local.time() == time(0)
+        # only from a local midnight
+        return local.time() == time(0), None, local
 
     @api.model
     @api.readonly
@@ -320,10 +387,10 @@ class CallTrackingCallReport(models.Model):
             SQL(", ").join(dimensions),
         )
 
-    def _rollup_column_names(self):
+    def _rollup_column_names(self, dimensions=ROLLUP_DIMENSIONS):
         measures = self._rollup_measures()
         return [
-            *ROLLUP_DIMENSIONS,
+            *dimensions,
             "start_at",
             "__count",
             *measures["sum"],
@@ -334,7 +401,7 @@ class CallTrackingCallReport(models.Model):
         """What the roll-up's rows depend on besides the data: the view and
         the rolled-up columns; another signature means a rebuild."""
         query = self._rollup_rows(SQL("TRUE"))
-        text = repr((query.code, query.params, self._rollup_column_names()))
+        text = repr((query.code, query.params, self._rollup_column_names(), ROLLUP_TABLES))
         return hashlib.sha256(text.encode()).hexdigest()
 
     def _rollup_data_signature(self):
@@ -423,13 +490,26 @@ class CallTrackingCallReport(models.Model):
                 SQL.identifier(ROLLUP_TABLE),
             )
         )
-        cr.execute(
-            SQL(
-                "CREATE INDEX %s ON %s (company_id, start_at)",
-                SQL.identifier(f"{ROLLUP_TABLE}_company_start_at_index"),
-                SQL.identifier(ROLLUP_TABLE),
+        for table, period, dimensions in ROLLUP_TABLES:
+            if period == "month":
+                cr.execute(SQL("DROP TABLE IF EXISTS %s", SQL.identifier(table)))
+                cr.execute(
+                    SQL(
+                        "CREATE TABLE %s AS SELECT %s FROM %s WITH NO DATA",
+                        SQL.identifier(table),
+                        SQL(", ").join(
+                            SQL.identifier(name) for name in self._rollup_column_names(dimensions)
+                        ),
+                        SQL.identifier(ROLLUP_TABLE),
+                    )
+                )
+            cr.execute(
+                SQL(
+                    "CREATE INDEX %s ON %s (company_id, start_at)",
+                    SQL.identifier(f"{table}_company_start_at_index"),
+                    SQL.identifier(table),
+                )
             )
-        )
         cr.execute(
             SQL(
                 "UPDATE %s SET signature = %s, watermark = NULL, refreshed_at = NULL, "
@@ -457,13 +537,12 @@ class CallTrackingCallReport(models.Model):
         """One step of the refresh, in the caller's transaction (the cron's:
         it reruns the job while ``_notify_progress`` reports days left).
 
-        The first time (or after a change of the won stages or time zones)
-        rebuild it all in one statement. Otherwise move the days changed
-        since the watermark into the queue and the watermark forward
-        together, then recompute a batch of queued days and take them off
-        the queue. Killed midway, the transaction leaves the queue and the
-        watermark as they were. Returns the number of days recomputed (-1
-        after a rebuild, 0 when there is nothing left)."""
+        Move the days changed since the watermark (every day with calls the
+        first time, or after a change of the won stages or time zones) into
+        the queue and the watermark forward together, then recompute a batch
+        of queued days and take them off the queue. Killed midway, the
+        transaction leaves the queue and the watermark as they were. Returns
+        the number of days recomputed (0 when there is nothing left)."""
         cr = self.env.cr
         self.env.flush_all()
         state_table = SQL.identifier(STATE_TABLE)
@@ -492,43 +571,44 @@ class CallTrackingCallReport(models.Model):
         )
         new_watermark = cr.fetchone()[0]
         if watermark is None or new_data_signature != data_signature:
-            # one statement: DELETE rather than TRUNCATE, whose exclusive
-            # lock would stop the reads (on the standbys too)
-            cr.execute(SQL("DELETE FROM %s", SQL.identifier(ROLLUP_TABLE)))
+            # a rebuild, in batches of days as any refresh (a cron step stays
+            # short; killed, it resumes): every day with calls queued, the
+            # old rows gone, and the reads on the raw view until it completes
+            # (DELETE rather than TRUNCATE, whose exclusive lock would stop
+            # the reads, on the standbys too)
+            for table, _period, _dimensions in ROLLUP_TABLES:
+                cr.execute(SQL("DELETE FROM %s", SQL.identifier(table)))
+            cr.execute(SQL("DELETE FROM %s", queue_table))
             cr.execute(
                 SQL(
-                    "INSERT INTO %s (%s) %s",
-                    SQL.identifier(ROLLUP_TABLE),
-                    SQL(", ").join(SQL.identifier(name) for name in self._rollup_column_names()),
-                    self._rollup_rows(SQL("TRUE")),
+                    "UPDATE %s SET refreshed_at = NULL, fresh_until = NULL WHERE id = 1",
+                    state_table,
                 )
             )
-            cr.execute(SQL("DELETE FROM %s", queue_table))
-            done, remaining = -1, 0
+            days = self._rollup_dirty_days(None)
         else:
             days = self._rollup_dirty_days(watermark)
-            if days:
-                cr.execute(
-                    SQL(
-                        "INSERT INTO %s (company_id, day) "
-                        "SELECT * FROM unnest(%s::int[], %s::date[])",
-                        queue_table,
-                        [company for company, _day in days],
-                        [day for _company, day in days],
-                    )
-                )
+        if days:
             cr.execute(
                 SQL(
-                    "SELECT DISTINCT company_id, day FROM %s ORDER BY day, company_id LIMIT %s",
+                    "INSERT INTO %s (company_id, day) SELECT * FROM unnest(%s::int[], %s::date[])",
                     queue_table,
-                    batch_days,
+                    [company for company, _day in days],
+                    [day for _company, day in days],
                 )
             )
-            batch = cr.fetchall()
-            if batch:
-                self._rollup_refresh_batch(batch)
-            cr.execute(SQL("SELECT count(DISTINCT (company_id, day)) FROM %s", queue_table))
-            done, remaining = len(batch), cr.fetchone()[0]
+        cr.execute(
+            SQL(
+                "SELECT DISTINCT company_id, day FROM %s ORDER BY day, company_id LIMIT %s",
+                queue_table,
+                batch_days,
+            )
+        )
+        batch = cr.fetchall()
+        if batch:
+            self._rollup_refresh_batch(batch)
+        cr.execute(SQL("SELECT count(DISTINCT (company_id, day)) FROM %s", queue_table))
+        done, remaining = len(batch), cr.fetchone()[0]
         cr.execute(
             SQL(
                 "UPDATE %s SET watermark = %s, data_signature = %s, tzs = %s WHERE id = 1",
@@ -622,12 +702,15 @@ class CallTrackingCallReport(models.Model):
                  USING res_company company
              LEFT JOIN res_partner partner ON partner.id = company.partner_id
                  WHERE company.id = rollup.company_id
+                   AND rollup.start_at >= %s::date - 1 AND rollup.start_at < %s::date + 2
                    AND (rollup.company_id,
                         timezone(COALESCE(partner.tz, 'UTC'),
                                  timezone('UTC', rollup.start_at))::date)
                        IN (SELECT * FROM unnest(%s::int[], %s::date[]))
                 """,
                 SQL.identifier(ROLLUP_TABLE),
+                min(dates),
+                max(dates),
                 companies,
                 dates,
             )
@@ -641,7 +724,81 @@ class CallTrackingCallReport(models.Model):
                 self._rollup_rows(where),
             )
         )
+        self._rollup_refresh_months(
+            sorted({(company, day.replace(day=1)) for company, day in days})
+        )
         cr.execute(SQL("DELETE FROM %s WHERE %s", SQL.identifier(QUEUE_TABLE), pairs))
+
+    def _rollup_refresh_months(self, months):
+        """Sum the daily roll-up's rows of these (company, local first day
+        of a month) pairs (all when None) into the monthly roll-ups, in the
+        caller's transaction."""
+        cr = self.env.cr
+        local_day = SQL(
+            "timezone(COALESCE(partner.tz, 'UTC'), timezone('UTC', rollup.start_at))::date"
+        )
+        month = SQL("date_trunc('month', %s)::date", local_day)
+        if months is None:
+            where = SQL("TRUE")
+        else:
+            firsts = [first for _company, first in months]
+            # the months' UTC range first, for the (company_id, start_at) index
+            where = SQL(
+                "rollup.start_at >= %s::date - 1 "
+                "AND rollup.start_at < %s::date + interval '1 month 1 day' "
+                "AND (rollup.company_id, %s) IN (SELECT * FROM unnest(%s::int[], %s::date[]))",
+                min(firsts),
+                max(firsts),
+                month,
+                [company for company, _month in months],
+                firsts,
+            )
+        columns = self._rollup_column_names(())
+        for table, period, dimensions in ROLLUP_TABLES:
+            if period != "month":
+                continue
+            cr.execute(
+                SQL(
+                    """
+                    DELETE FROM %s rollup
+                     USING res_company company
+                 LEFT JOIN res_partner partner ON partner.id = company.partner_id
+                     WHERE company.id = rollup.company_id AND %s
+                    """,
+                    SQL.identifier(table),
+                    where,
+                )
+            )
+            cr.execute(
+                SQL(
+                    """
+                    INSERT INTO %s (%s)
+                    SELECT %s,
+                           timezone('UTC', timezone(COALESCE(partner.tz, 'UTC'), %s::timestamp)),
+                           %s
+                      FROM %s rollup
+                      JOIN res_company company ON company.id = rollup.company_id
+                 LEFT JOIN res_partner partner ON partner.id = company.partner_id
+                     WHERE %s
+                  GROUP BY %s, COALESCE(partner.tz, 'UTC'), %s
+                    """,
+                    SQL.identifier(table),
+                    SQL(", ").join(
+                        SQL.identifier(name) for name in self._rollup_column_names(dimensions)
+                    ),
+                    SQL(", ").join(SQL.identifier("rollup", name) for name in dimensions),
+                    month,
+                    SQL(", ").join(
+                        SQL("sum(%s)", SQL.identifier("rollup", name))
+                        for name in columns
+                        if name != "start_at"
+                    ),
+                    SQL.identifier(ROLLUP_TABLE),
+                    where,
+                    SQL(", ").join(SQL.identifier("rollup", name) for name in dimensions),
+                    month,
+                )
+            )
 
     @api.model
     def _rollup_queue_calls(self, domain_sql):

@@ -96,7 +96,8 @@ registry.category("web_tour.tours").add("call_tracking_salesperson_tour", {
 });
 
 /** A sales manager opens Call Tracking > Reporting > Call Analysis (the pivot
- * shows the calls per channel), then the request in the Webhook Inbox. */
+ * shows the calls per channel, read from the calls' summary, and says how
+ * fresh the summary is), then the request in the Webhook Inbox. */
 registry.category("web_tour.tours").add("call_tracking_manager_report_tour", {
   url: "/odoo",
   steps: () => [
@@ -123,6 +124,10 @@ registry.category("web_tour.tours").add("call_tracking_manager_report_tour", {
     {
       content: "Its calls are counted under the Calls measure",
       trigger: ".o_pivot thead th.o_pivot_measure_row:contains(Calls)",
+    },
+    {
+      content: "The report says how fresh the calls' summary it reads is",
+      trigger: ".o_call_tracking_rollup_note:contains(Summary of the calls refreshed)",
     },
     {
       content: "Open Configuration",

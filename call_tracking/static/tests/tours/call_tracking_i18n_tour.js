@@ -37,10 +37,6 @@ registry.category("web_tour.tours").add("call_tracking_i18n_uk_tour", {
       trigger: ".o_pivot thead th.o_pivot_measure_row:contains(Дзвінки)",
     },
     {
-      content: "Measure Unique Callers: Унікальні абоненти",
-      trigger: ".o_pivot thead th.o_pivot_measure_row:contains(Унікальні абоненти)",
-    },
-    {
       content: "Measure Targeted (%): Цільові (%)",
       trigger: ".o_pivot thead th.o_pivot_measure_row:contains(Цільові (%))",
     },
@@ -51,7 +47,7 @@ registry.category("web_tour.tours").add("call_tracking_i18n_uk_tour", {
     {
       content: "No measure is left in English",
       trigger:
-        ".o_pivot:not(:has(th.o_pivot_measure_row:contains(Unique Callers))):not(:has(th.o_pivot_measure_row:contains(Won Revenue)))",
+        ".o_pivot:not(:has(th.o_pivot_measure_row:contains(Targeted (%)))):not(:has(th.o_pivot_measure_row:contains(Won Revenue)))",
     },
     {
       content: "Open the Measures menu",
@@ -61,6 +57,10 @@ registry.category("web_tour.tours").add("call_tracking_i18n_uk_tour", {
     {
       content: "The other measures are offered in Ukrainian too",
       trigger: ".o-dropdown--menu .o_menu_item:contains(Пропущені (%))",
+    },
+    {
+      content: "Measure Unique Callers: Унікальні абоненти",
+      trigger: ".o-dropdown--menu .o_menu_item:contains(Унікальні абоненти)",
     },
   ],
 });
