@@ -22,7 +22,9 @@ sign requests; :class:`CallTrackingCommon` runs in a transaction,
 """
 
 import json
+from contextlib import contextmanager
 from datetime import datetime, timedelta
+from unittest.mock import patch
 
 from odoo.tests import HttpCase, TransactionCase
 from odoo.tests.common import ChromeBrowser
@@ -56,6 +58,32 @@ GOOGLE_ADS_URL = "https://shop.example.com/?utm_source=google&utm_medium=cpc&utm
 FACEBOOK_URL = "https://shop.example.com/offers?fbclid=IwAR0abc"
 PAGE_URL = "https://shop.example.com/contactus"
 SAME_SITE = "https://shop.example.com/"
+
+
+@contextmanager
+def rollup_tables():
+    """Yield the list of what the Call Analysis roll-up answered for each
+    grouped read inside the block (a table name, or None: the raw view)."""
+    from ..report.call_tracking_call_report_rollup import CallTrackingCallReport
+
+    tables = []
+    covers = CallTrackingCallReport._rollup_covers
+
+    def spy(model, *args, **kwargs):
+        tables.append(covers(model, *args, **kwargs))
+        return tables[-1]
+
+    with patch.object(CallTrackingCallReport, "_rollup_covers", spy):
+        yield tables
+
+
+def rollup_build(env):
+    """Run the roll-up's refresh steps until it is complete (a first build
+    queues every day, the demo's too)."""
+    report = env["call.tracking.call.report"]
+    report._rollup_refresh()
+    while not report._rollup_state():
+        report._rollup_refresh()
 
 
 def later(dt, **delta):

@@ -10,14 +10,12 @@ call_tracking/static/tests/tours/call_tracking_backend_tour.js.
 """
 
 from datetime import timedelta
-from unittest.mock import patch
 
 from odoo import fields
 from odoo.tests import tagged
 
 from ..report.call_tracking_call_report_rollup import ROLLUP_TABLES
-from ..report.call_tracking_call_report_rollup import CallTrackingCallReport as RollupReport
-from .common import BILLBOARD, CallTrackingHttpCommon
+from .common import BILLBOARD, CallTrackingHttpCommon, rollup_build, rollup_tables
 
 CALLER = "+12125550888"
 
@@ -73,17 +71,7 @@ class TestBackendTour(CallTrackingHttpCommon):
         # zone): the pivot is read from it, and the report says how fresh it is
         self.env["res.company"].search([]).partner_id.write({"tz": "UTC"})
         self.manager.tz = "UTC"
-        Report = self.env["call.tracking.call.report"]
-        Report._rollup_refresh()
-        while not Report._rollup_state():  # the demo's days take several steps
-            Report._rollup_refresh()
-        tables = []
-        covers = RollupReport._rollup_covers
-
-        def spy(model, *args, **kwargs):
-            tables.append(covers(model, *args, **kwargs))
-            return tables[-1]
-
-        with patch.object(RollupReport, "_rollup_covers", spy):
+        rollup_build(self.env)
+        with rollup_tables() as tables:
             self.start_tour("/odoo", "call_tracking_manager_report_tour", login=self.manager.login)
         self.assertIn(ROLLUP_TABLES[0][0], tables, "the pivot reads the monthly summary")

@@ -6,7 +6,7 @@ from odoo.tools import SQL
 
 from ..report.call_tracking_call_report_rollup import ROLLUP_TABLES
 from ..report.call_tracking_call_report_rollup import CallTrackingCallReport as RollupReport
-from .common import CallTrackingCommon
+from .common import CallTrackingCommon, rollup_build, rollup_tables
 
 TZ = "Europe/Kyiv"
 
@@ -103,24 +103,14 @@ class TestCallReportRollup(CallTrackingCommon):
             *(f"{name}:avg" for name in measures["avg"]),
             *(f"{name}:avg" for name in Report._report_ratios),
         ]
-        # the first refresh queues every day (the demo's too): a few steps
-        Report._rollup_refresh()
-        while not Report._rollup_state():
-            Report._rollup_refresh()
+        rollup_build(cls.env)
 
     def _read(self, domain, groupby, measures=None, rollup=True):
         """(groups, the roll-up table that answered or None)."""
         report = self.Report.with_user(self.manager).with_context(
             tz=TZ, call_tracking_rollup=None if rollup else False
         )
-        answers = []
-        covers = RollupReport._rollup_covers
-
-        def spy(model, *args, **kwargs):
-            answers.append(covers(model, *args, **kwargs))
-            return answers[-1]
-
-        with patch.object(RollupReport, "_rollup_covers", spy):
+        with rollup_tables() as answers:
             groups = report.read_group(
                 self.domain + domain, measures or self.measures, groupby, lazy=False
             )
@@ -299,8 +289,6 @@ class TestCallReportRollup(CallTrackingCommon):
         self.assertEqual(groups, raw)
         # (the days of this transaction's calls come back at each step: the
         # watermark cannot pass a transaction still open, this test's own)
-        self.Report._rollup_refresh()
-        while not self.Report._rollup_state():
-            self.Report._rollup_refresh()
+        rollup_build(self.env)
         self._assert_same([], ["channel_id", "start_at:month"], table=ROLLUP_TABLES[0][0])
         self._assert_same([], ["user_id", "start_at:day"], table=ROLLUP_TABLES[2][0])
