@@ -34,6 +34,8 @@ from unittest.mock import patch
 
 from odoo.tools import SQL
 
+from ..tools.attribution import arrival_levels, recommended_attribution_size
+
 CRAWLER_AGENTS = (
     "AdsBot-Google (+http://www.google.com/adsbot.html)",
     "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
@@ -435,10 +437,27 @@ def make_world(env, max_size, hold_minutes=30):
 
 def pool_figures(env, pool, now):
     """The pool form's figures after a run: refresh the hourly statistics up
-    to ``now`` and read the computed recommendation."""
+    to ``now`` and read the computed recommendation. Also the learned delay
+    model and, for comparison, the size its best fit alone would recommend
+    (without the other plausible models, ``tools/attribution.py``)."""
     env["call.tracking.pool.stat"]._refresh(pool, now=now)
     env.invalidate_all()
     pool = pool.with_env(env)
+    company = pool.company_id
+    model = env["call.tracking.call"].sudo()._get_delay_model(company)
+    hours = env["call.tracking.pool.stat"]._read_group(
+        [("pool_id", "=", pool.id)], ["hour:hour"], ["arrivals:sum"]
+    )
+    best_fit = replace(
+        model, plausible=(), visit_minutes=pool.health_visit_minutes or model.visit_minutes
+    )
+    best_fit_size = recommended_attribution_size(
+        arrival_levels([arrivals for _hour, arrivals in hours]),
+        pool.hold_minutes,
+        best_fit,
+        (company.call_tracking_attribution_target or 97.0) / 100.0,
+        company.call_tracking_late_call_hours or 24,
+    )
     return {
         "attribution_size": pool.attribution_size,
         "erlang_size": pool.recommended_size,
@@ -446,6 +465,8 @@ def pool_figures(env, pool, now):
         "lost_current": pool.attribution_lost_current,
         "peak_arrivals": pool.health_peak_arrivals,
         "delay_median": pool.attribution_delay_median,
+        "delay_model": model,
+        "best_fit_size": best_fit_size,
     }
 
 

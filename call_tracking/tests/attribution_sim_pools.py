@@ -418,14 +418,20 @@ def run_bench(env, scenario, seed=20261205, out=print, factors=(0.9, 1.1)):
         f"{scenario.return_days} days later ({returning} return visits in "
         f"{scenario.days + scenario.trial_days} days), hold {scenario.hold_minutes} min"
     )
+    model = figures[0]["delay_model"]
+    out(
+        f"  learned from {model.samples} calls on live leases: {100 * model.active_share:.1f}% "
+        f"call while on the site, the others a median {model.median:.1f} min after leaving "
+        f"(shape {model.sigma:.2f}); {len(model.plausible)} plausible models around it"
+    )
     for paid, figure, size, rule in zip(
         scenario.channels, figures, recommended, thumb, strict=True
     ):
         out(
             f"  {paid.name}: {round(100 * paid.share)}% of the visitors, peak "
-            f"{figure['peak_arrivals']} arrivals/h, learned median call delay "
-            f"{figure['delay_median']:.1f} min; recommended {size}, Erlang B 1% "
-            f"{figure['erlang_size']}, one per 20 daily visitors {rule}"
+            f"{figure['peak_arrivals']} arrivals/h; recommended {size} (the best fit alone "
+            f"{figure['best_fit_size']}), Erlang B 1% {figure['erlang_size']}, one per 20 daily "
+            f"visitors {rule}"
         )
     configs = {recommended: ["recommended"]}
     configs.setdefault(thumb, []).append("1 per 20 daily visitors")
