@@ -34,7 +34,12 @@ from unittest.mock import patch
 
 from odoo.tools import SQL
 
-from ..tools.attribution import arrival_levels, recommended_attribution_size
+from ..tools.attribution import (
+    DelayModel,
+    arrival_levels,
+    attribution_shares,
+    recommended_attribution_size,
+)
 
 CRAWLER_AGENTS = (
     "AdsBot-Google (+http://www.google.com/adsbot.html)",
@@ -500,15 +505,15 @@ def pool_figures(env, pool, now):
     hours = env["call.tracking.pool.stat"]._read_group(
         [("pool_id", "=", pool.id)], ["hour:hour"], ["arrivals:sum"]
     )
-    best_fit = replace(
-        model, plausible=(), visit_minutes=pool.health_visit_minutes or model.visit_minutes
-    )
+    model = replace(model, visit_minutes=pool.health_visit_minutes or model.visit_minutes)
+    levels = arrival_levels([arrivals for _hour, arrivals in hours])
+    window = company.call_tracking_late_call_hours or 24
     best_fit_size = recommended_attribution_size(
-        arrival_levels([arrivals for _hour, arrivals in hours]),
+        levels,
         pool.hold_minutes,
-        best_fit,
+        replace(model, plausible=()),
         (company.call_tracking_attribution_target or 97.0) / 100.0,
-        company.call_tracking_late_call_hours or 24,
+        window,
     )
     return {
         "attribution_size": pool.attribution_size,
@@ -519,7 +524,39 @@ def pool_figures(env, pool, now):
         "delay_median": pool.attribution_delay_median,
         "delay_model": model,
         "best_fit_size": best_fit_size,
+        "levels": levels,
+        "hold": pool.hold_minutes,
+        "window": window,
     }
+
+
+def expected_shares(figures, sizes, scenario):
+    """The right share (percent) the model expects at ``sizes`` (one per
+    pool of ``figures``, weighed by the pools' arrivals): ``(best fit,
+    lowest over the plausible models, with the scenario's own delays)``.
+    The last one tells the model from its learning: what it would expect
+    had it learned the delays the traffic was made with."""
+    truth = DelayModel(
+        active_share=1 - scenario.after_share,
+        mu=math.log(scenario.delay_median),
+        sigma=scenario.delay_sigma,
+    )
+    sums, total = [0.0, 0.0, 0.0], 0.0
+    for figure, size in zip(figures, sizes, strict=True):
+        model, levels = figure["delay_model"], figure["levels"]
+        weight = sum(arrivals * hours for arrivals, hours in levels)
+
+        def right(candidate, size=size, figure=figure, levels=levels):
+            return attribution_shares(size, levels, figure["hold"], candidate, figure["window"])[0]
+
+        values = (
+            right(replace(model, plausible=())),
+            min(right(candidate) for candidate in model.plausible_models()),
+            right(replace(truth, visit_minutes=model.visit_minutes)),
+        )
+        sums = [old + weight * value for old, value in zip(sums, values, strict=True)]
+        total += weight
+    return tuple(100.0 * value / total if total else 0.0 for value in sums)
 
 
 def print_calibration(result, out=print):

@@ -39,6 +39,7 @@ from .attribution_sim import (
     _call_time,
     add_bot_requests,
     classify,
+    expected_shares,
     pool_figures,
     print_calibration,
     set_pool_size,
@@ -379,18 +380,25 @@ def run_bench(env, scenario, seed=20261205, out=print, factors=(0.9, 1.1)):
         f"visitor's call evaluated ({scenario.draws} draw(s) of its time), "
         f"{round(100 * scenario.call_share)}% of them placed through the webhook"
     )
+    out(
+        "the model's expected right share at each size: with its best fit, the lowest over "
+        "its plausible models (what the recommendation sizes for), and with the delays the "
+        "traffic was made with"
+    )
     out(f"{'numbers':>11} {'right %':>8} {'wrong %':>8} {'lost %':>8} {'calls':>7} "
-        f"{'returning':>10}  placed r/w/l  note")  # fmt: skip
+        f"{'returning':>10}  placed r/w/l {'fit':>6} {'bound':>6} {'truth':>6}  note")  # fmt: skip
     results = {}
     for sizes in sorted(configs, key=sum):
         result = try_sizes(world, trial, sizes, seed, snapshot)
         results[sizes] = result
         back_right, back_all = result.returning
         back = f"{100.0 * back_right / back_all:.1f}%" if back_all else "-"
+        expected = " ".join(f"{e:>6.1f}" for e in expected_shares(figures, sizes, scenario))
         out(
             f"{'+'.join(map(str, sizes)):>11} {result.share('right'):>8.1f} "
             f"{result.share('wrong'):>8.1f} {result.share('lost'):>8.1f} {result.total:>7} "
-            f"{back:>10}  {'/'.join(map(str, result.placed)):>12}  {', '.join(configs[sizes])}"
+            f"{back:>10}  {'/'.join(map(str, result.placed)):>12} {expected}  "
+            f"{', '.join(configs[sizes])}"
         )
     target = world["company"].call_tracking_attribution_target
     rec = results[recommended]
