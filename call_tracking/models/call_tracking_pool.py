@@ -145,8 +145,9 @@ class CallTrackingPool(models.Model):
         groups="call_tracking.call_tracking_group_manager",
         help="Smallest pool whose calls are expected to be attributed to the right visitor "
         "at the company's target share, from the period's hourly arrivals, the hold time, "
-        "the visit length and the delays of the company's callers (see README). 0: no "
-        "arrivals yet; equal to the largest size tried when none reaches the target.",
+        "the visit length and the delays of the company's callers, under every delay model "
+        "their calls do not rule out (see README). 0: no arrivals yet; equal to the largest "
+        "size tried when none reaches the target.",
     )
     attribution_right_current = fields.Float(
         string="Right Calls at Current Size (%)",
