@@ -1,10 +1,10 @@
+from dataclasses import replace
 from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..tools.attribution import (
-    DelayModel,
     arrival_levels,
     attribution_shares,
     recommended_attribution_size,
@@ -145,8 +145,9 @@ class CallTrackingPool(models.Model):
         groups="call_tracking.call_tracking_group_manager",
         help="Smallest pool whose calls are expected to be attributed to the right visitor "
         "at the company's target share, from the period's hourly arrivals, the hold time, "
-        "the visit length and the delays of the company's callers (see README). 0: no "
-        "arrivals yet; equal to the largest size tried when none reaches the target.",
+        "the visit length and the delays of the company's callers, under every delay model "
+        "their calls do not rule out (see README). 0: no arrivals yet; equal to the largest "
+        "size tried when none reaches the target.",
     )
     attribution_right_current = fields.Float(
         string="Right Calls at Current Size (%)",
@@ -318,13 +319,9 @@ class CallTrackingPool(models.Model):
         arrivals (``tools/attribution.py``)."""
         self.ensure_one()
         company = self.company_id
-        model = DelayModel(
-            active_share=delay_model.active_share,
-            mu=delay_model.mu,
-            sigma=delay_model.sigma,
-            visit_minutes=visit_minutes or delay_model.visit_minutes,
-            samples=delay_model.samples,
-        )
+        # the pool's own visit length; the plausible models stay (the
+        # recommendation holds for each of them)
+        model = replace(delay_model, visit_minutes=visit_minutes or delay_model.visit_minutes)
         levels = arrival_levels(hourly_arrivals)
         window = company.call_tracking_late_call_hours or 24
         target = (company.call_tracking_attribution_target or 97.0) / 100.0

@@ -47,3 +47,4 @@ from . import test_spam_calls
 from . import test_number_route_limits
 from . import test_call_agent
 from . import test_report_rollup
+from . import test_attribution_uncertainty

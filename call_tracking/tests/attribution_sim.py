@@ -34,6 +34,13 @@ from unittest.mock import patch
 
 from odoo.tools import SQL
 
+from ..tools.attribution import (
+    DelayModel,
+    arrival_levels,
+    attribution_shares,
+    recommended_attribution_size,
+)
+
 CRAWLER_AGENTS = (
     "AdsBot-Google (+http://www.google.com/adsbot.html)",
     "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
@@ -146,24 +153,39 @@ def make_traffic(scenario, start, seed):
             ping += timedelta(seconds=scenario.ping_seconds)
         if leave > arrival:
             requests.append((leave, 1, "visit", (visitor, f"{SITE}/contactus", None)))
-    human_requests = len(requests)
-    bots = round(human_requests * scenario.bot_request_share / (1 - scenario.bot_request_share))
-    for bot in range(bots):
-        hour = rng.choices(range(24 * scenario.days), weights=DAILY_PROFILE * scenario.days)[0]
-        at = start + timedelta(minutes=hour * 60 + rng.uniform(0, 60))
-        url = f"{SITE}/plumbing?utm_source=google&utm_medium=cpc&gclid=bot{seed}x{bot}"
-        if bot % 2:
-            agent, addr = rng.choice(CRAWLER_AGENTS), f"66.249.66.{rng.randrange(1, 250)}"
-        else:
-            agent = rng.choice(DRAIN_AGENTS)
-            addr = f"203.0.113.{1 + bot % scenario.drain_addresses}"
-        requests.append((at, 2, "bot", (url, agent, addr)))
+    add_bot_requests(
+        rng,
+        scenario,
+        start,
+        scenario.days,
+        requests,
+        lambda bot: f"{SITE}/plumbing?utm_source=google&utm_medium=cpc&gclid=bot{seed}x{bot}",
+    )
     for visitor in visitors:
         requests.append((visitor.call_at, 3, "call", (visitor, visitor.call_at, visitor.after)))
         for call_at, after in visitor.probes:
             requests.append((call_at, 4, "probe", (visitor, call_at, after)))
     requests.sort(key=lambda r: (r[0], r[1]))
     return visitors, requests
+
+
+def add_bot_requests(rng, scenario, start, days, requests, url_of):
+    """Add the automated requests to the visitors' ``requests``: their share
+    of all requests, over ``days`` from ``start`` by the daily profile,
+    half crawlers (own user agents), half draining addresses with HTTP
+    libraries; ``url_of(index)``: the landing URL with a click id."""
+    human = len(requests)
+    bots = round(human * scenario.bot_request_share / (1 - scenario.bot_request_share))
+    for bot in range(bots):
+        hour = rng.choices(range(24 * days), weights=DAILY_PROFILE * days)[0]
+        at = start + timedelta(minutes=hour * 60 + rng.uniform(0, 60))
+        url = url_of(bot)
+        if bot % 2:
+            agent, addr = rng.choice(CRAWLER_AGENTS), f"66.249.66.{rng.randrange(1, 250)}"
+        else:
+            agent = rng.choice(DRAIN_AGENTS)
+            addr = f"203.0.113.{1 + bot % scenario.drain_addresses}"
+        requests.append((at, 2, "bot", (url, agent, addr)))
 
 
 def _call_time(rng, scenario, arrival, leave):
@@ -206,120 +228,157 @@ def run_traffic(world, visitors, requests, size, seed):
     measure the attribution of every visitor's call. Leaves its rows in the
     database (run it in a savepoint to try another size)."""
     env = world["env"]
-    company, pool, provider = world["company"], world["pool"], world["provider"]
-    set_pool_size(env, pool, size)
-    Session = env["call.tracking.session"]
-    Call = env["call.tracking.call"].sudo()
-    Replay = env["call.tracking.replay"].with_context(
-        tracking_disable=True,
-        mail_create_nolog=True,
-        mail_create_nosubscribe=True,
-        mail_notrack=True,
-        mail_notify_force_send=False,
-    )
+    set_pool_size(env, world["pool"], size)
     result = Result(size=size)
-    numbers = {
-        n.number: n
-        for n in env["call.tracking.number"]
-        .with_context(active_test=False)
-        .search([("pool_id", "=", pool.id)])
-    }
-    outcomes = []  # ((visitor, kind, after leaving, time), session id, method, probability)
-    with DelayModelMemo(Call) as memo:
+    outcomes = []  # (visitor, (visitor, after, time), placed, session id, method, probability)
+    with RealCode(world, world["pool"]) as real:
         for index, (at, _order, kind, data) in enumerate(requests):
-            if index % 1000 == 0:
-                # the rows of this transaction, for the planner, as autovacuum
-                # keeps them in production: the indexes get used
-                env.flush_all()
-                env.cr.execute(SQL("ANALYZE call_tracking_session, call_tracking_number"))
+            real.tick(index)
             at = at.replace(microsecond=0)
             if kind == "visit":
                 visitor, url, referrer = data
-                answer = Session._assign_number(
-                    company,
-                    visitor_key=visitor.key,
-                    url=url,
-                    referrer=referrer,
-                    user_agent=HUMAN_AGENT,
-                    remote_addr=visitor.address,
-                    now=at,
-                )
-                visitor.key = answer["visitor"]
+                answer = real.page_view(visitor, url, referrer, at)
                 visitor.answers.append((at, answer["number"], answer["mode"]))
                 result.human_requests += 1
             elif kind == "bot":
-                url, agent, addr = data
-                Session._assign_number(
-                    company, url=url, referrer=None, user_agent=agent, remote_addr=addr, now=at
-                )
+                real.crawler(data, at)
                 result.bot_requests += 1
             else:
                 visitor, _call_at, after = data
                 shown = [a for a in visitor.answers if a[0] <= at] or visitor.answers[:1]
                 number = shown[-1][1] if shown else None
-                if kind == "call" and visitor.calls:
-                    event = {
-                        "call_id": f"sim-{seed}-{size}-{visitor.label}",
-                        "caller": f"+1212{seed % 10}{int(visitor.label[1:]):06d}",
-                        "to": number,
-                        "ring": 5,
-                        "talk": 90,
-                        "status": "answered",
-                    }
-                    memo.clear()
-                    call = Replay._replay_call(provider, event, at, {})
-                    memo.clear()
-                    outcomes.append(
-                        (
-                            (visitor, kind, after, at),
-                            call.session_id.id,
-                            call.attribution_method,
-                            call.attribution_probability,
-                        )
+                placed = kind == "call" and visitor.calls
+                if placed:
+                    match = real.place(
+                        {
+                            "call_id": f"sim-{seed}-{size}-{visitor.label}",
+                            "caller": f"+1212{seed % 10}{int(visitor.label[1:]):06d}",
+                            "to": number,
+                        },
+                        at,
                     )
                 else:
-                    # the attribution's session match and probability, read-only
-                    # (what the call's attribution would store)
-                    probe = Call.new({"company_id": company.id, "provider_id": provider.id})
-                    pool_number = numbers.get(number)
-                    vals = {"session_id": False, "attribution_method": "default",
-                                "attribution_probability": 0.0}  # fmt: skip
-                    if pool_number:
-                        vals.update(probe._get_session_match(pool_number, at))
-                    outcomes.append(
-                        (
-                            (visitor, kind, after, at),
-                            vals["session_id"],
-                            vals["attribution_method"],
-                            vals["attribution_probability"],
-                        )
-                    )
+                    match = real.probe(number, at)
+                outcomes.append((visitor, (visitor, after, at), placed, *match))
+    classify(env, result, outcomes)
+    for visitor in visitors:
+        visitor.key = None
+        visitor.answers = []
+    return result
+
+
+class RealCode:
+    """The real code a simulated request goes through, as a block (the
+    delay model memo, :class:`DelayModelMemo`, lives within it): the number
+    assignment of a page view or an automated client, the webhook processing
+    of a placed call, the read-only session match of an evaluated one."""
+
+    def __init__(self, world, pools):
+        env = self.env = world["env"]
+        self.company, self.provider = world["company"], world["provider"]
+        self.sessions = env["call.tracking.session"]
+        self.calls = env["call.tracking.call"].sudo()
+        self.replay = env["call.tracking.replay"].with_context(
+            tracking_disable=True,
+            mail_create_nolog=True,
+            mail_create_nosubscribe=True,
+            mail_notrack=True,
+            mail_notify_force_send=False,
+        )
+        self.numbers = {
+            n.number: n
+            for n in env["call.tracking.number"]
+            .with_context(active_test=False)
+            .search([("pool_id", "in", pools.ids)])
+        }
+        self.memo = DelayModelMemo(self.calls)
+
+    def __enter__(self):
+        self.memo.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self.memo.__exit__(*exc)
+
+    def tick(self, index):
+        if index % 1000 == 0:
+            # the rows of this transaction, for the planner, as autovacuum
+            # keeps them in production: the indexes get used
+            self.env.flush_all()
+            self.env.cr.execute(SQL("ANALYZE call_tracking_session, call_tracking_number"))
+
+    def page_view(self, who, url, referrer, at):
+        """A visitor's page view (``who``: its ``key`` and ``address``, the
+        key updated from the answer); the answer."""
+        answer = self.sessions._assign_number(
+            self.company,
+            visitor_key=who.key,
+            url=url,
+            referrer=referrer,
+            user_agent=HUMAN_AGENT,
+            remote_addr=who.address,
+            now=at,
+        )
+        who.key = answer["visitor"]
+        return answer
+
+    def crawler(self, data, at):
+        url, agent, addr = data
+        self.sessions._assign_number(
+            self.company, url=url, referrer=None, user_agent=agent, remote_addr=addr, now=at
+        )
+
+    def place(self, event, at):
+        """A call placed through the webhook processing: ``(session id,
+        method, probability)``."""
+        self.memo.clear()
+        call = self.replay._replay_call(
+            self.provider, dict(event, ring=5, talk=90, status="answered"), at, {}
+        )
+        self.memo.clear()
+        return call.session_id.id, call.attribution_method, call.attribution_probability
+
+    def probe(self, number, at):
+        """The attribution's session match and probability of a call to
+        ``number`` at ``at``, read-only (what the call's attribution would
+        store)."""
+        probe = self.calls.new({"company_id": self.company.id, "provider_id": self.provider.id})
+        vals = {"session_id": False, "attribution_method": "default",
+                "attribution_probability": 0.0}  # fmt: skip
+        if number in self.numbers:
+            vals.update(probe._get_session_match(self.numbers[number], at))
+        return vals["session_id"], vals["attribution_method"], vals["attribution_probability"]
+
+
+def classify(env, result, outcomes):
+    """Count ``outcomes`` into ``result``: ``[(who, record, placed, session
+    id, method, probability)]``, right when the attributed session has the
+    visitor key of ``who``. Returns each one's 0 right / 1 wrong / 2 lost."""
     env.flush_all()
-    session_ids = [o[1] for o in outcomes if o[1]]
+    session_ids = [o[3] for o in outcomes if o[3]]
     keys = dict(
         env.execute_query(
             SQL("SELECT id, visitor_key FROM call_tracking_session WHERE id = ANY(%s)", session_ids)
         )
     )
-    placed = [0, 0, 0]
-    for (visitor, kind, after, at), session_id, method, probability in outcomes:
+    placed_outcomes = [0, 0, 0]
+    codes = []
+    for who, record, placed, session_id, method, probability in outcomes:
         if method in ("session", "session_expired"):
-            right = keys.get(session_id) == visitor.key
+            right = keys.get(session_id) == who.key
             outcome = 0 if right else 1
             result.probabilities.append((probability, right))
         else:
             outcome = 2
-        result.outcomes.append((visitor, after, at, method, probability, outcome))
+        result.outcomes.append((*record, method, probability, outcome))
         result.right += outcome == 0
         result.wrong += outcome == 1
         result.lost += outcome == 2
-        if kind == "call" and visitor.calls:
-            placed[outcome] += 1
-    result.placed = placed
-    for visitor in visitors:
-        visitor.key = None
-        visitor.answers = []
-    return result
+        if placed:
+            placed_outcomes[outcome] += 1
+        codes.append(outcome)
+    result.placed = placed_outcomes
+    return codes
 
 
 class DelayModelMemo:
@@ -435,10 +494,27 @@ def make_world(env, max_size, hold_minutes=30):
 
 def pool_figures(env, pool, now):
     """The pool form's figures after a run: refresh the hourly statistics up
-    to ``now`` and read the computed recommendation."""
+    to ``now`` and read the computed recommendation. Also the learned delay
+    model and, for comparison, the size its best fit alone would recommend
+    (without the other plausible models, ``tools/attribution.py``)."""
     env["call.tracking.pool.stat"]._refresh(pool, now=now)
     env.invalidate_all()
     pool = pool.with_env(env)
+    company = pool.company_id
+    model = env["call.tracking.call"].sudo()._get_delay_model(company)
+    hours = env["call.tracking.pool.stat"]._read_group(
+        [("pool_id", "=", pool.id)], ["hour:hour"], ["arrivals:sum"]
+    )
+    model = replace(model, visit_minutes=pool.health_visit_minutes or model.visit_minutes)
+    levels = arrival_levels([arrivals for _hour, arrivals in hours])
+    window = company.call_tracking_late_call_hours or 24
+    best_fit_size = recommended_attribution_size(
+        levels,
+        pool.hold_minutes,
+        replace(model, plausible=()),
+        (company.call_tracking_attribution_target or 97.0) / 100.0,
+        window,
+    )
     return {
         "attribution_size": pool.attribution_size,
         "erlang_size": pool.recommended_size,
@@ -446,7 +522,41 @@ def pool_figures(env, pool, now):
         "lost_current": pool.attribution_lost_current,
         "peak_arrivals": pool.health_peak_arrivals,
         "delay_median": pool.attribution_delay_median,
+        "delay_model": model,
+        "best_fit_size": best_fit_size,
+        "levels": levels,
+        "hold": pool.hold_minutes,
+        "window": window,
     }
+
+
+def expected_shares(figures, sizes, scenario):
+    """The right share (percent) the model expects at ``sizes`` (one per
+    pool of ``figures``, weighed by the pools' arrivals): ``(best fit,
+    lowest over the plausible models, with the scenario's own delays)``.
+    The last one tells the model from its learning: what it would expect
+    had it learned the delays the traffic was made with."""
+    truth = DelayModel(
+        active_share=1 - scenario.after_share,
+        mu=math.log(scenario.delay_median),
+        sigma=scenario.delay_sigma,
+    )
+    sums, total = [0.0, 0.0, 0.0], 0.0
+    for figure, size in zip(figures, sizes, strict=True):
+        model, levels = figure["delay_model"], figure["levels"]
+        weight = sum(arrivals * hours for arrivals, hours in levels)
+
+        def right(candidate, size=size, figure=figure, levels=levels):
+            return attribution_shares(size, levels, figure["hold"], candidate, figure["window"])[0]
+
+        values = (
+            right(replace(model, plausible=())),
+            min(right(candidate) for candidate in model.plausible_models()),
+            right(replace(truth, visit_minutes=model.visit_minutes)),
+        )
+        sums = [old + weight * value for old, value in zip(sums, values, strict=True)]
+        total += weight
+    return tuple(100.0 * value / total if total else 0.0 for value in sums)
 
 
 def print_calibration(result, out=print):

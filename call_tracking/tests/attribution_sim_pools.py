@@ -30,18 +30,16 @@ import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from odoo.tools import SQL
-
 from .attribution_sim import (
     CALIBRATION_MIN_CALLS,
-    CRAWLER_AGENTS,
     DAILY_PROFILE,
-    DRAIN_AGENTS,
-    HUMAN_AGENT,
     SITE,
-    DelayModelMemo,
+    RealCode,
     Result,
     _call_time,
+    add_bot_requests,
+    classify,
+    expected_shares,
     pool_figures,
     print_calibration,
     set_pool_size,
@@ -155,22 +153,15 @@ def make_traffic(scenario, start, seed):
             requests.append((ping, 1, "visit", (visit, f"{SITE}/contactus", None)))
             ping += timedelta(seconds=scenario.ping_seconds)
         requests.append((visit.leave, 1, "visit", (visit, f"{SITE}/contactus", None)))
-    human = len(requests)
-    bots = round(human * scenario.bot_request_share / (1 - scenario.bot_request_share))
-    for bot in range(bots):
-        hour = rng.choices(range(24 * days), weights=DAILY_PROFILE * days)[0]
-        at = start + timedelta(minutes=hour * 60 + rng.uniform(0, 60))
+
+    def bot_url(bot):
         paid = scenario.channels[bot % len(scenario.channels)]
-        url = (
+        return (
             f"{SITE}/plumbing?utm_source={paid.utm_source}&utm_medium={paid.utm_medium}"
             f"&{paid.click_param}=bot{seed}x{bot}"
         )
-        if bot % 2:
-            agent, addr = rng.choice(CRAWLER_AGENTS), f"66.249.66.{rng.randrange(1, 250)}"
-        else:
-            agent = rng.choice(DRAIN_AGENTS)
-            addr = f"203.0.113.{1 + bot % scenario.drain_addresses}"
-        requests.append((at, 2, "bot", (url, agent, addr)))
+
+    add_bot_requests(rng, scenario, start, days, requests, bot_url)
     # each visit's call: the first draw placed for the callers, the others
     # evaluated read-only
     for visit in visits:
@@ -248,55 +239,24 @@ def run_traffic(world, requests, sizes, seed, reset=True):
     """Replay ``requests`` with the pools at ``sizes``; measure every call.
     Keeps the visitors' keys when ``reset`` is false (the observation, whose
     visitors come back during the trial)."""
-    env = world["env"]
-    company, provider = world["company"], world["provider"]
     set_sizes(world, sizes)
-    Session = env["call.tracking.session"]
-    Call = env["call.tracking.call"].sudo()
-    Replay = env["call.tracking.replay"].with_context(
-        tracking_disable=True,
-        mail_create_nolog=True,
-        mail_create_nosubscribe=True,
-        mail_notrack=True,
-        mail_notify_force_send=False,
-    )
-    numbers = {
-        n.number: n
-        for n in env["call.tracking.number"]
-        .with_context(active_test=False)
-        .search([("pool_id", "in", world["pools"].ids)])
-    }
     result = Result(size=sum(sizes))
-    outcomes = []
+    outcomes = []  # (person, (visit, after, time), placed, session id, method, probability)
     people = {}
-    with DelayModelMemo(Call) as memo:
+    with RealCode(world, world["pools"]) as real:
         for index, (at, _order, kind, data) in enumerate(requests):
-            if index % 1000 == 0:
-                env.flush_all()
-                env.cr.execute(SQL("ANALYZE call_tracking_session, call_tracking_number"))
+            real.tick(index)
             at = at.replace(microsecond=0)
             if kind == "visit":
                 visit, url, referrer = data
                 person = visit.person
                 people[person.label] = person
-                answer = Session._assign_number(
-                    company,
-                    visitor_key=person.key,
-                    url=url,
-                    referrer=referrer,
-                    user_agent=HUMAN_AGENT,
-                    remote_addr=person.address,
-                    now=at,
-                )
-                person.key = answer["visitor"]
+                answer = real.page_view(person, url, referrer, at)
                 person.answers.append((at, answer["number"]))
                 result.human_requests += 1
                 continue
             if kind == "bot":
-                url, agent, addr = data
-                Session._assign_number(
-                    company, url=url, referrer=None, user_agent=agent, remote_addr=addr, now=at
-                )
+                real.crawler(data, at)
                 result.bot_requests += 1
                 continue
             visit, after = data
@@ -304,56 +264,23 @@ def run_traffic(world, requests, sizes, seed, reset=True):
             shown = [a for a in person.answers if a[0] <= at] or person.answers[:1]
             number = shown[-1][1] if shown else None
             if kind == "call":
-                event = {
-                    "call_id": f"sim10-{seed}-{'-'.join(map(str, sizes))}-{index}",
-                    "caller": f"+1213{int(person.label[1:]):07d}",
-                    "to": number,
-                    "ring": 5,
-                    "talk": 90,
-                    "status": "answered",
-                }
-                memo.clear()
-                call = Replay._replay_call(provider, event, at, {})
-                memo.clear()
-                match = (call.session_id.id, call.attribution_method, call.attribution_probability)
-            else:
-                probe = Call.new({"company_id": company.id, "provider_id": provider.id})
-                vals = {"session_id": False, "attribution_method": "default",
-                        "attribution_probability": 0.0}  # fmt: skip
-                if number in numbers:
-                    vals.update(probe._get_session_match(numbers[number], at))
-                match = (
-                    vals["session_id"],
-                    vals["attribution_method"],
-                    vals["attribution_probability"],
+                match = real.place(
+                    {
+                        "call_id": f"sim10-{seed}-{'-'.join(map(str, sizes))}-{index}",
+                        "caller": f"+1213{int(person.label[1:]):07d}",
+                        "to": number,
+                    },
+                    at,
                 )
-            outcomes.append(((visit, kind, after, at), *match))
-    env.flush_all()
-    session_ids = [o[1] for o in outcomes if o[1]]
-    keys = dict(
-        env.execute_query(
-            SQL("SELECT id, visitor_key FROM call_tracking_session WHERE id = ANY(%s)", session_ids)
-        )
-    )
-    placed = [0, 0, 0]
+            else:
+                match = real.probe(number, at)
+            outcomes.append((person, (visit, after, at), kind == "call", *match))
+    codes = classify(world["env"], result, outcomes)
     returning = [0, 0]  # calls after a return visit: right, all
-    for (visit, kind, after, at), session_id, method, probability in outcomes:
-        if method in ("session", "session_expired"):
-            right = keys.get(session_id) == visit.person.key
-            outcome = 0 if right else 1
-            result.probabilities.append((probability, right))
-        else:
-            outcome = 2
-        result.outcomes.append((visit, after, at, method, probability, outcome))
-        result.right += outcome == 0
-        result.wrong += outcome == 1
-        result.lost += outcome == 2
-        if kind == "call":
-            placed[outcome] += 1
+    for (_person, (visit, _after, _at), *_match), outcome in zip(outcomes, codes, strict=True):
         if visit.returning:
             returning[0] += outcome == 0
             returning[1] += 1
-    result.placed = placed
     result.returning = returning
     if reset:
         for person in people.values():
@@ -418,14 +345,20 @@ def run_bench(env, scenario, seed=20261205, out=print, factors=(0.9, 1.1)):
         f"{scenario.return_days} days later ({returning} return visits in "
         f"{scenario.days + scenario.trial_days} days), hold {scenario.hold_minutes} min"
     )
+    model = figures[0]["delay_model"]
+    out(
+        f"  learned from {model.samples} calls on live leases: {100 * model.active_share:.1f}% "
+        f"call while on the site, the others a median {model.median:.1f} min after leaving "
+        f"(shape {model.sigma:.2f}); {len(model.plausible)} plausible models around it"
+    )
     for paid, figure, size, rule in zip(
         scenario.channels, figures, recommended, thumb, strict=True
     ):
         out(
             f"  {paid.name}: {round(100 * paid.share)}% of the visitors, peak "
-            f"{figure['peak_arrivals']} arrivals/h, learned median call delay "
-            f"{figure['delay_median']:.1f} min; recommended {size}, Erlang B 1% "
-            f"{figure['erlang_size']}, one per 20 daily visitors {rule}"
+            f"{figure['peak_arrivals']} arrivals/h; recommended {size} (the best fit alone "
+            f"{figure['best_fit_size']}), Erlang B 1% {figure['erlang_size']}, one per 20 daily "
+            f"visitors {rule}"
         )
     configs = {recommended: ["recommended"]}
     configs.setdefault(thumb, []).append("1 per 20 daily visitors")
@@ -447,18 +380,25 @@ def run_bench(env, scenario, seed=20261205, out=print, factors=(0.9, 1.1)):
         f"visitor's call evaluated ({scenario.draws} draw(s) of its time), "
         f"{round(100 * scenario.call_share)}% of them placed through the webhook"
     )
+    out(
+        "the model's expected right share at each size: with its best fit, the lowest over "
+        "its plausible models (what the recommendation sizes for), and with the delays the "
+        "traffic was made with"
+    )
     out(f"{'numbers':>11} {'right %':>8} {'wrong %':>8} {'lost %':>8} {'calls':>7} "
-        f"{'returning':>10}  placed r/w/l  note")  # fmt: skip
+        f"{'returning':>10}  placed r/w/l {'fit':>6} {'bound':>6} {'truth':>6}  note")  # fmt: skip
     results = {}
     for sizes in sorted(configs, key=sum):
         result = try_sizes(world, trial, sizes, seed, snapshot)
         results[sizes] = result
         back_right, back_all = result.returning
         back = f"{100.0 * back_right / back_all:.1f}%" if back_all else "-"
+        expected = " ".join(f"{e:>6.1f}" for e in expected_shares(figures, sizes, scenario))
         out(
             f"{'+'.join(map(str, sizes)):>11} {result.share('right'):>8.1f} "
             f"{result.share('wrong'):>8.1f} {result.share('lost'):>8.1f} {result.total:>7} "
-            f"{back:>10}  {'/'.join(map(str, result.placed)):>12}  {', '.join(configs[sizes])}"
+            f"{back:>10}  {'/'.join(map(str, result.placed)):>12} {expected}  "
+            f"{', '.join(configs[sizes])}"
         )
     target = world["company"].call_tracking_attribution_target
     rec = results[recommended]

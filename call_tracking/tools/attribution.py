@@ -40,6 +40,20 @@ re-lease is ``P(Pois(A + rate * s) <= N - 1) / P(Pois(A) <= N - 1)``.
 An after-leaving call later than the hold is right when the number was
 not re-leased by then, lost when it is later than the late-call window,
 wrong otherwise.
+
+The uncertainty of the learned model: the calls on live leases show the
+delays up to the hold only, and the share of the pool's calls that come
+later than the hold plus the time to a re-lease (the wrong ones) is an
+extrapolation of the fitted log-normal's tail. From a few hundred calls it
+is uncertain by tens of percent (a day of 6,000 visitors, ~290 calls,
+recommends between 0.75 and 1.25 times the size the true delays need). So
+the recommendation does not size for the best fit alone: it takes the
+smallest pool that reaches the target for every delay model the calls do
+not rule out (``plausible``: the models within ``CONFIDENCE_DROP`` of the
+maximum log-likelihood, the active share at its lower bound for each): the
+lowest right share over them is a profile-likelihood lower bound at one
+standard error (84%, one-sided). With more calls the region shrinks to the
+best fit; the prior has none.
 """
 
 import math
@@ -54,6 +68,13 @@ ACTIVE_MINUTES = 2.0
 MIN_SAMPLES = 50
 # Weight of the prior, in calls, once the model is learned.
 PRIOR_WEIGHT = 20
+# the drop of the log-likelihood that bounds the plausible delay models:
+# half the 68.3% quantile of chi-square with one degree of freedom (one
+# standard error), so that the lowest right share over them is an 84%
+# one-sided (profile likelihood) lower bound of the right share at a given
+# pool size; 1.353 (95% one-sided) would recommend about 465 + 317 numbers for
+# the 10x simulation (its learned model), where 355 + 242 reach 97.4% right
+CONFIDENCE_DROP = 0.5
 _SQRT2PI = math.sqrt(2 * math.pi)
 
 
@@ -63,13 +84,29 @@ class DelayModel:
     site, the others ``D`` minutes after their last activity, log-normal
     (``mu``, ``sigma`` of ``ln D``). ``visit_minutes``: the average visit
     (first to last activity). ``samples``: live-lease calls it was learned
-    from (0: the prior)."""
+    from (0: the prior). ``plausible``: ``(active_share, mu, sigma)`` of the
+    other models the calls do not rule out (see :func:`fit_delay_model`;
+    empty for the prior)."""
 
     active_share: float = 0.6
     mu: float = math.log(20.0)
     sigma: float = 1.0
     visit_minutes: float = 4.0
     samples: int = 0
+    plausible: tuple = ()
+
+    def plausible_models(self):
+        """This model, then the other plausible ones (same visit length)."""
+        return [self] + [
+            DelayModel(
+                active_share=share,
+                mu=mu,
+                sigma=sigma,
+                visit_minutes=self.visit_minutes,
+                samples=self.samples,
+            )
+            for share, mu, sigma in self.plausible
+        ]
 
     @property
     def median(self):
@@ -157,30 +194,67 @@ def fit_delay_model(active, delays, visit_minutes, prior=PRIOR):
         )
         return total
 
+    values = {(prior.mu, prior.sigma): loglik(prior.mu, prior.sigma)}
     best = (prior.mu, prior.sigma)
-    best_value = loglik(*best)
     for mu_step in range(-30, 31):
         for sigma_step in range(-6, 7):
-            mu = prior.mu + mu_step * 0.05
-            sigma = prior.sigma * math.exp(sigma_step * 0.08)
-            value = loglik(mu, sigma)
-            if value > best_value:
-                best, best_value = (mu, sigma), value
+            point = (prior.mu + mu_step * 0.05, prior.sigma * math.exp(sigma_step * 0.08))
+            values[point] = loglik(*point)
+            if values[point] > values[best]:
+                best = point
+
+    def active_share(mu, sigma, active_calls):
+        """The share of callers calling while active, when ``active_calls``
+        of the live-lease calls were (fractional for a bound)."""
+        model = DelayModel(mu=mu, sigma=sigma)
+        # expected share of after-leaving callers seen between ACTIVE and hold
+        seen = sum(
+            n * (model.cdf(h) - model.cdf(ACTIVE_MINUTES)) for h, (n, _sx, _sxx) in groups.items()
+        ) / max(len(delays), 1)
+        after = (samples - active_calls) / max(seen, 1e-6) if delays else 0.0
+        share = (active_calls + PRIOR_WEIGHT * prior.active_share) / (
+            active_calls + after + PRIOR_WEIGHT
+        )
+        return min(max(share, 0.01), 0.99)
+
+    plausible = []
+    for (mu, sigma), value in values.items():
+        slack = CONFIDENCE_DROP - (values[best] - value)
+        if slack >= 0:
+            low = _active_lower_bound(active, samples, slack)
+            plausible.append((active_share(mu, sigma, low), mu, sigma))
     mu, sigma = best
-    model = DelayModel(mu=mu, sigma=sigma)
-    # expected share of after-leaving callers seen between ACTIVE and hold
-    seen = sum(
-        n * (model.cdf(h) - model.cdf(ACTIVE_MINUTES)) for h, (n, _sx, _sxx) in groups.items()
-    ) / max(len(delays), 1)
-    after = len(delays) / max(seen, 1e-6) if delays else 0.0
-    share = (active + PRIOR_WEIGHT * prior.active_share) / (active + after + PRIOR_WEIGHT)
     return DelayModel(
-        active_share=min(max(share, 0.01), 0.99),
+        active_share=active_share(mu, sigma, active),
         mu=mu,
         sigma=sigma,
         visit_minutes=visit_minutes or prior.visit_minutes,
         samples=samples,
+        plausible=tuple(plausible),
     )
+
+
+def _active_lower_bound(active, samples, slack):
+    """The fewest calls made while active (of ``samples`` live-lease calls,
+    ``active`` of them observed so) whose binomial log-likelihood is within
+    ``slack`` of the observed count's."""
+    if active <= 0 or slack <= 0:
+        return float(active) if slack <= 0 else 0.0
+    observed = active / samples
+
+    def loglik(share):
+        others = samples - active
+        return active * math.log(share) + (others * math.log(1 - share) if others else 0.0)
+
+    top = loglik(observed) if observed < 1 else 0.0
+    low, high = 1e-9, min(observed, 1 - 1e-9)
+    for _step in range(50):
+        middle = (low + high) / 2
+        if top - loglik(middle) > slack:
+            low = middle
+        else:
+            high = middle
+    return high * samples
 
 
 # ----------------------------------------------------------------------
@@ -254,19 +328,27 @@ def attribution_shares(size, hourly_arrivals, hold_minutes, model, window_hours=
 def recommended_attribution_size(
     hourly_arrivals, hold_minutes, model, target=0.97, window_hours=24.0, max_size=MAX_POOL_SIZE
 ):
-    """Smallest pool whose expected right share reaches ``target``, or None
-    when ``max_size`` numbers are not enough (the delays are too long for
-    the traffic: no pool size can reach the target)."""
+    """Smallest pool whose expected right share reaches ``target`` under
+    every plausible delay model (:meth:`DelayModel.plausible_models`), or
+    None when ``max_size`` numbers are not enough (the delays are too long
+    for the traffic: no pool size can reach the target)."""
     if not 0 < target < 1:
         raise ValueError("The target share must be between 0 and 1.")
     if not any(a for a, _w in hourly_arrivals):
         return 0
 
+    # the model that failed last is tried first (it usually fails again)
+    models = model.plausible_models()
+
     def reaches(size):
-        return (
-            attribution_shares(size, hourly_arrivals, hold_minutes, model, window_hours)[0]
-            >= target
-        )
+        for index, candidate in enumerate(models):
+            right = attribution_shares(
+                size, hourly_arrivals, hold_minutes, candidate, window_hours
+            )[0]
+            if right < target:
+                models.insert(0, models.pop(index))
+                return False
+        return True
 
     high = 1
     while not reaches(high):
