@@ -34,7 +34,7 @@ import devlib
 import pytest
 import requests
 from bench_number_endpoint import Rpc, setup_bench_pool
-from test_replica import Replica, _pg_bin, _primary_log, _web_session
+from replica_lib import Replica, pg_bin, primary_log_path, web_session
 from visitor_client import BROWSER_UA, SourceAddressAdapter
 from webhook_helpers import call_event, post_event, provider_token
 
@@ -197,9 +197,9 @@ def _pivot_payload(marker):
 
 def replica_reports(server, replica):
     """Call Analysis pivots per second served by the standby (one client)."""
-    session = _web_session(server)
+    session = web_session(server)
     endpoint = f"{server.url}/web/dataset/call_kw/call.tracking.call.report/web_read_group"
-    primary_log = _primary_log()
+    primary_log = primary_log_path()
     primary_start = primary_log.stat().st_size
     markers = []
     cells = []
@@ -254,7 +254,7 @@ def test_bench_sizing_routes(odoo_server_factory):
 def test_bench_sizing_replica(odoo_db, odoo_server_factory):
     params = devlib.pg_params()
     host = params.get("host", "")
-    if not host.startswith("/") or _pg_bin() is None or not _primary_log().exists():
+    if not host.startswith("/") or pg_bin() is None or not primary_log_path().exists():
         pytest.skip("needs the private PostgreSQL cluster and its server tools")
     print(f"\nsizing from a replica: one worker, load average {_load()}", flush=True)
     with devlib.pg_cursor() as cr:

@@ -21,6 +21,10 @@ Fixtures (session-wide unless said otherwise):
         srv = odoo_server_factory("--proxy-mode", workers=4)
         srv = odoo_server_factory(workers=0, fresh_db=True)  # own database
 
+``replica`` (per test)
+    A hot standby of the test cluster on the loopback (``pg_basebackup -R``,
+    ``replica_lib.Replica``): ``.sock``, ``.port``, ``.log``,
+    ``.wait_caught_up()``, ``.stop()``. Skips without a private cluster.
 ``bench_figure`` (per test)
     ``bench_figure("webhook ÷ JSON-RPC lead 0.63")`` records a headline
     figure of a benchmark; ``make bench`` prints them all together at its
@@ -42,6 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import devlib
+from replica_lib import Replica, pg_bin, primary_log_path
 
 BENCH_FIGURES = pytest.StashKey[list]()
 
@@ -193,3 +198,27 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         run_dir = os.environ.get("PYTEST_RUN_DIR")
         if run_dir:
             (Path(run_dir) / "stress-figures.txt").write_text(table + "\n")
+
+
+@pytest.fixture
+def replica(odoo_db):
+    """A streaming replica of the test cluster, started (replica_lib.Replica);
+    every statement of the test database logged on both servers."""
+    params = devlib.pg_params()
+    host = params.get("host", "")
+    if not host.startswith("/") or pg_bin() is None:
+        pytest.skip("needs a local PostgreSQL cluster on a Unix socket and its server tools")
+    if not primary_log_path().exists():
+        pytest.skip("the primary's log is not the private cluster's server.log")
+    with devlib.pg_cursor() as cr:
+        # every statement of the test database logged on both servers (the
+        # setting replicates); for the connections opened from now on
+        cr.execute(f"ALTER DATABASE \"{odoo_db}\" SET log_statement = 'all'")
+    replica = Replica(host, params.get("port", 5432), odoo_db)
+    try:
+        replica.start()
+        yield replica
+    finally:
+        with devlib.pg_cursor() as cr:
+            cr.execute(f'ALTER DATABASE "{odoo_db}" RESET log_statement')
+        replica.cleanup()
