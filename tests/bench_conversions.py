@@ -42,6 +42,14 @@ def run(server, conversions=CONVERSIONS, echo=print):
     rpc = server.rpc
     standin = _standin()
     try:
+        # the stand-in is on the loopback, which the outgoing-request guard
+        # refuses unless the administrator allows it
+        rpc(
+            "ir.config_parameter",
+            "set_param",
+            "call_tracking.outbound_allowed_networks",
+            "127.0.0.0/8",
+        )
         company = rpc("res.users", "read", [rpc.uid], ["company_id"])[0]["company_id"][0]
         provider = rpc("call.tracking.provider", "create", {"name": "Bench conversions"})
         destination = rpc(
@@ -127,9 +135,13 @@ def run(server, conversions=CONVERSIONS, echo=print):
             )
         return sent, elapsed, queries
     finally:
+        rpc("ir.config_parameter", "set_param", "call_tracking.outbound_allowed_networks", False)
         standin.stop()
 
 
 @pytest.mark.bench
-def test_bench_conversions(odoo_server):
-    run(odoo_server)
+def test_bench_conversions(odoo_server, bench_figure):
+    sent, elapsed, _queries = run(odoo_server)
+    # correctness, not a timing: every conversion reached the stand-in
+    assert sent == CONVERSIONS, f"{sent} of {CONVERSIONS} conversions sent"
+    bench_figure(f"{sent} conversions sent to a GA4 stand-in in {elapsed:.2f} s over RPC")
