@@ -147,15 +147,17 @@ def _shell(db, script, echo):
 if pytest:
 
     @pytest.mark.bench
-    def test_bench_attribution(odoo_db):
+    def test_bench_attribution(odoo_db, bench_figure):
         lines = run(odoo_db)
         # the line the report quotes comes last
         assert lines[-1].startswith(LAST_LINE)
+        bench_figure(lines[-1])
 
     @pytest.mark.bench
-    def test_bench_attribution_10x(odoo_db):
+    def test_bench_attribution_10x(odoo_db, bench_figure):
         lines = run_10x(odoo_db)
         assert lines[-1].startswith(LAST_LINE) and "10x run" in lines[-1]
+        bench_figure(lines[-1])
 
 
 def main():
