@@ -93,7 +93,9 @@ class Replica:
 
     def wait_caught_up(self, timeout=300):
         with devlib.pg_cursor(self.db) as cr:
-            cr.execute("SELECT pg_current_wal_lsn()")
+            # the insert position: with synchronous_commit off a commit returns
+            # before its record is written, past pg_current_wal_lsn()
+            cr.execute("SELECT pg_current_wal_insert_lsn()")
             target = cr.fetchone()[0]
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
